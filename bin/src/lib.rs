@@ -1,0 +1,1 @@
+//! The programs and their per-socket state machines.

@@ -1,0 +1,1 @@
+//! Sans-IO framed message codec. (Filled by the proto issue.)

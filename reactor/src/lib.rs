@@ -1,0 +1,1 @@
+//! Readiness-based IO: the event loop. (Filled by the reactor issue.)
