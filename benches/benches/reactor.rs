@@ -1,0 +1,2 @@
+//! Placeholder until the reactor benchmark lands.
+fn main() {}
