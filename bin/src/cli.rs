@@ -1,0 +1,174 @@
+//! Command-line arguments of every program, as `../shared/cli.md` fixes them.
+//!
+//! clap gives the contract's behaviour for free: a missing or malformed
+//! argument prints the usage on stderr and exits with status 2, `--help` and
+//! `--version` print to stdout and exit 0.
+
+use std::net::{SocketAddr, ToSocketAddrs};
+use std::num::NonZeroUsize;
+use std::time::Duration;
+
+use clap::{Args, Parser};
+
+/// Options shared by both servers.
+#[derive(Args, Debug, Clone)]
+pub struct ServerOptions {
+    /// Print only the `listening on` line, errors and the shutdown line.
+    #[arg(short, long)]
+    pub quiet: bool,
+    /// Close a connection idle for this many seconds; 0 turns it off.
+    #[arg(long, value_name = "SECS", default_value = "60", value_parser = parse_seconds)]
+    pub idle_timeout: Duration,
+    /// Above N open connections, stop accepting until one closes.
+    #[arg(long, value_name = "N", default_value = "10000")]
+    pub max_connections: NonZeroUsize,
+    /// N threads, one reactor each, sharing the port.
+    #[arg(long, value_name = "N", default_value = "1")]
+    pub workers: NonZeroUsize,
+    /// Print every reactor step: register, modify, unregister, readiness.
+    #[arg(long)]
+    pub trace: bool,
+}
+
+impl ServerOptions {
+    /// The idle timeout, or `None` when it is turned off (`0`).
+    pub fn idle_timeout(&self) -> Option<Duration> {
+        (!self.idle_timeout.is_zero()).then_some(self.idle_timeout)
+    }
+}
+
+/// `echo-server HOST PORT`: the tutorial's `multiconn-server.py`.
+#[derive(Parser, Debug)]
+#[command(
+    name = "echo-server",
+    version,
+    about = "Echo every byte back, many connections at once"
+)]
+pub struct EchoServerArgs {
+    /// IPv4 or IPv6 literal, or a name such as localhost.
+    pub host: String,
+    /// Port to listen on; 0 asks the system for a free one.
+    pub port: u16,
+    #[command(flatten)]
+    #[allow(missing_docs)]
+    pub server: ServerOptions,
+}
+
+/// `app-server HOST PORT`: the tutorial's `app-server.py`.
+#[derive(Parser, Debug)]
+#[command(name = "app-server", version, about = "Answer framed search requests")]
+pub struct AppServerArgs {
+    /// IPv4 or IPv6 literal, or a name such as localhost.
+    pub host: String,
+    /// Port to listen on; 0 asks the system for a free one.
+    pub port: u16,
+    #[command(flatten)]
+    #[allow(missing_docs)]
+    pub server: ServerOptions,
+    /// Refuse a message whose content is longer than this many bytes.
+    #[arg(long, value_name = "BYTES", default_value = "1048576")]
+    pub max_content_length: usize,
+}
+
+/// `multiconn-client HOST PORT NUM_CONNECTIONS`: `multiconn-client.py`.
+#[derive(Parser, Debug)]
+#[command(
+    name = "multiconn-client",
+    version,
+    about = "Open several connections, send two messages on each, read the echo"
+)]
+pub struct MulticonnClientArgs {
+    /// Server address: IPv4 or IPv6 literal, or a name.
+    pub host: String,
+    /// Server port.
+    pub port: u16,
+    /// How many connections to open at once.
+    pub num_connections: NonZeroUsize,
+    /// Give up on a connection that made no progress for this many seconds.
+    #[arg(long, value_name = "SECS", default_value = "10", value_parser = parse_seconds)]
+    pub timeout: Duration,
+}
+
+/// `app-client HOST PORT ACTION VALUE`: the tutorial's `app-client.py`.
+#[derive(Parser, Debug)]
+#[command(
+    name = "app-client",
+    version,
+    about = "Send one search (or binary) request and print the answer"
+)]
+pub struct AppClientArgs {
+    /// Server address: IPv4 or IPv6 literal, or a name.
+    pub host: String,
+    /// Server port.
+    pub port: u16,
+    /// `search`, or any other word for a binary request.
+    pub action: String,
+    /// The query (or the binary request's payload after ACTION).
+    pub value: String,
+    /// Give up when the connection made no progress for this many seconds.
+    #[arg(long, value_name = "SECS", default_value = "10", value_parser = parse_seconds)]
+    pub timeout: Duration,
+    /// Send the request N times, pipelined on one connection.
+    #[arg(long, value_name = "N", default_value = "1")]
+    pub repeat: NonZeroUsize,
+    /// Print only the `got ...` lines.
+    #[arg(short, long)]
+    pub quiet: bool,
+}
+
+/// Parses a non-negative, finite number of seconds (`1`, `0.5`).
+pub fn parse_seconds(text: &str) -> Result<Duration, String> {
+    let secs: f64 = text
+        .parse()
+        .map_err(|_| format!("`{text}` is not a number of seconds"))?;
+    Duration::try_from_secs_f64(secs)
+        .map_err(|_| format!("`{text}` is not a non-negative, finite number of seconds"))
+}
+
+/// Resolves HOST and PORT to the first address the system gives, as Python's
+/// `socket.connect((host, port))` and `bind` do.
+pub fn resolve(host: &str, port: u16) -> Result<SocketAddr, String> {
+    let mut addrs = (host, port)
+        .to_socket_addrs()
+        .map_err(|e| format!("cannot resolve host `{host}`: {e}"))?;
+    addrs
+        .next()
+        .ok_or_else(|| format!("host `{host}` has no address"))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn seconds_accept_fractions_and_zero_and_refuse_the_rest() {
+        assert_eq!(parse_seconds("1"), Ok(Duration::from_secs(1)));
+        assert_eq!(parse_seconds("0.25"), Ok(Duration::from_millis(250)));
+        assert_eq!(parse_seconds("0"), Ok(Duration::ZERO));
+        assert!(parse_seconds("-1").is_err());
+        assert!(parse_seconds("nan").is_err());
+        assert!(parse_seconds("inf").is_err());
+        assert!(parse_seconds("soon").is_err());
+    }
+
+    #[test]
+    fn resolve_takes_literals_and_names() {
+        assert_eq!(resolve("127.0.0.1", 7), Ok("127.0.0.1:7".parse().unwrap()));
+        assert_eq!(resolve("::1", 7), Ok("[::1]:7".parse().unwrap()));
+        assert!(resolve("localhost", 7).is_ok());
+    }
+
+    #[test]
+    fn server_defaults_follow_the_contract() {
+        let args = AppServerArgs::try_parse_from(["app-server", "127.0.0.1", "0"]).unwrap();
+        assert_eq!(args.server.idle_timeout(), Some(Duration::from_secs(60)));
+        assert_eq!(args.server.max_connections.get(), 10_000);
+        assert_eq!(args.server.workers.get(), 1);
+        assert_eq!(args.max_content_length, 1_048_576);
+        let off =
+            EchoServerArgs::try_parse_from(["echo-server", "::1", "0", "--idle-timeout", "0"])
+                .unwrap();
+        assert_eq!(off.server.idle_timeout(), None);
+        assert!(AppClientArgs::try_parse_from(["app-client", "h", "notaport", "a", "v"]).is_err());
+    }
+}
