@@ -1,0 +1,624 @@
+//! The event loop: the tutorial's `while True: events = sel.select(...)`
+//! loop, with the per-socket objects (`key.data`) owned in a slab.
+//!
+//! Each registration lives in a slot of a `Vec`. Its [`Token`] packs the slot
+//! index (low 32 bits) and the slot's generation (high 32 bits); the
+//! generation changes whenever a slot is freed, so an event for a socket
+//! closed earlier in the same batch, or for a slot reused since, no longer
+//! matches and is dropped. Finding a registration from an event is one
+//! index and one comparison: no hashing.
+//!
+//! While a handler runs, it is taken out of its slot, so the [`Context`] it
+//! receives can borrow the whole loop mutably: register new sockets, switch
+//! its own interest, close itself.
+
+use std::fmt;
+use std::io;
+use std::os::fd::{AsFd, AsRawFd, OwnedFd, RawFd};
+use std::sync::Arc;
+use std::time::{Duration, Instant};
+
+use crate::selector::{Event, ERROR, HANGUP, READABLE, WRITABLE};
+use crate::timer::Timers;
+use crate::{sys, Events, Interest, Selector, TimerId, Token, Waker};
+
+/// The token of the loop's own waker registration; no slot ever has it.
+const WAKER_TOKEN: Token = Token(u64::MAX);
+/// End of the free list.
+const NO_SLOT: u32 = u32::MAX;
+
+/// Per-socket logic: the tutorial's `Message` class. The handler owns its
+/// socket; the loop owns the handler, and so the descriptor, which it
+/// unregisters before dropping the handler.
+pub trait Handler: AsFd + Sized {
+    /// The socket is ready as `ready` says (the tutorial's
+    /// `process_events(mask)`). Read or write until `WouldBlock`, or just
+    /// once: level-triggered, what is left is reported again.
+    fn process_events(&mut self, cx: &mut Context<'_, Self>, ready: Ready);
+
+    /// The idle deadline set with [`Context::set_deadline`] has passed.
+    /// By default the registration is closed.
+    fn on_deadline(&mut self, cx: &mut Context<'_, Self>) {
+        cx.close();
+    }
+
+    /// A timer set with [`Context::add_timer`] is due. By default: nothing.
+    fn on_timer(&mut self, cx: &mut Context<'_, Self>, id: TimerId) {
+        let _ = (cx, id);
+    }
+}
+
+/// The readiness given to [`Handler::process_events`] (the tutorial's
+/// `mask`). A hang-up or an error is also reported as readable and writable
+/// (within the registered interest): the next `read`, `write` or
+/// `take_error` then says exactly what happened.
+#[derive(Clone, Copy, PartialEq, Eq)]
+pub struct Ready(u8);
+
+impl Ready {
+    #[inline]
+    fn of(event: Event, interest: Interest) -> Ready {
+        let mut mask = 0;
+        if interest.is_readable() {
+            mask |= READABLE;
+        }
+        if interest.is_writable() {
+            mask |= WRITABLE;
+        }
+        let mut flags = event.flags;
+        if flags & (HANGUP | ERROR) != 0 {
+            flags |= READABLE | WRITABLE;
+        }
+        Ready((flags & mask) | (flags & (HANGUP | ERROR)))
+    }
+    /// A read (or accept) would not block.
+    #[inline]
+    pub fn is_readable(self) -> bool {
+        self.0 & READABLE != 0
+    }
+    /// A write (or a connect's completion) would not block.
+    #[inline]
+    pub fn is_writable(self) -> bool {
+        self.0 & WRITABLE != 0
+    }
+    /// The peer hung up.
+    #[inline]
+    pub fn is_hangup(self) -> bool {
+        self.0 & HANGUP != 0
+    }
+    /// An error is pending on the socket.
+    #[inline]
+    pub fn is_error(self) -> bool {
+        self.0 & ERROR != 0
+    }
+    #[inline]
+    fn is_empty(self) -> bool {
+        self.0 == 0
+    }
+}
+
+impl fmt::Display for Ready {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        let words = [
+            (READABLE, "READ"),
+            (WRITABLE, "WRITE"),
+            (HANGUP, "HUP"),
+            (ERROR, "ERR"),
+        ];
+        let mut first = true;
+        for (bit, word) in words {
+            if self.0 & bit != 0 {
+                if !first {
+                    f.write_str("|")?;
+                }
+                f.write_str(word)?;
+                first = false;
+            }
+        }
+        if first {
+            f.write_str("NONE")?;
+        }
+        Ok(())
+    }
+}
+
+impl fmt::Debug for Ready {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        fmt::Display::fmt(self, f)
+    }
+}
+
+/// What one [`EventLoop::turn`] did.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
+pub struct Turn {
+    /// Events the selector returned (including the waker's).
+    pub events: usize,
+    /// Whether the loop's [`Waker`] fired (another thread, or a signal).
+    pub woken: bool,
+}
+
+struct Slot<H> {
+    /// `None` while free, and while the handler runs (taken out).
+    handler: Option<H>,
+    /// Whether the slot is in use (its handler may be out, running).
+    live: bool,
+    generation: u32,
+    fd: RawFd,
+    interest: Interest,
+    /// The idle deadline as last set.
+    deadline: Option<Instant>,
+    /// The deadline of this slot's live entry in the heap, if any.
+    queued: Option<Instant>,
+    next_free: u32,
+}
+
+/// Everything but the event buffer: what a [`Context`] may touch.
+struct Core<H> {
+    selector: Selector,
+    slots: Vec<Slot<H>>,
+    free: u32,
+    len: usize,
+    timers: Timers,
+    now: Instant,
+    trace: bool,
+    stopped: bool,
+}
+
+/// Owns the selector and the handlers; dispatches every event to its handler.
+pub struct EventLoop<H: Handler> {
+    core: Core<H>,
+    events: Events,
+    waker_read: Arc<OwnedFd>,
+    waker: Waker,
+}
+
+impl<H: Handler> fmt::Debug for EventLoop<H> {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("EventLoop")
+            .field("len", &self.core.len)
+            .finish_non_exhaustive()
+    }
+}
+
+impl<H: Handler> EventLoop<H> {
+    /// A loop that takes up to 1024 events per `select`.
+    pub fn new() -> io::Result<Self> {
+        Self::with_capacity(1024)
+    }
+
+    /// A loop that takes up to `events` events per `select`.
+    pub fn with_capacity(events: usize) -> io::Result<Self> {
+        let mut selector = Selector::new()?;
+        let (waker_read, waker_write) = sys::waker_fds()?;
+        selector.register(&*waker_read, WAKER_TOKEN, Interest::READ)?;
+        Ok(EventLoop {
+            core: Core {
+                selector,
+                slots: Vec::new(),
+                free: NO_SLOT,
+                len: 0,
+                timers: Timers::default(),
+                now: Instant::now(),
+                trace: false,
+                stopped: false,
+            },
+            events: Events::with_capacity(events),
+            waker_read,
+            waker: Waker::new(waker_write),
+        })
+    }
+
+    /// Print one line per reactor step on stdout (`register fd=7
+    /// interest=READ`, `ready fd=7 READ|WRITE`, ...).
+    pub fn set_trace(&mut self, on: bool) {
+        self.core.trace = on;
+    }
+
+    /// A waker for this loop, to hand to another thread or to
+    /// [`crate::signal::notify`].
+    pub fn waker(&self) -> Waker {
+        self.waker.clone()
+    }
+
+    /// How many handlers are registered.
+    pub fn len(&self) -> usize {
+        self.core.len
+    }
+
+    /// Whether no handler is registered.
+    pub fn is_empty(&self) -> bool {
+        self.core.len == 0
+    }
+
+    /// Register `handler`'s socket for `interest` (the tutorial's
+    /// `sel.register(sock, events, data=message)`). On failure the handler
+    /// (and its socket) is dropped.
+    pub fn register(&mut self, handler: H, interest: Interest) -> io::Result<Token> {
+        self.core.insert(handler, interest)
+    }
+
+    /// Unregister and drop the handler of `token`. Returns whether it was
+    /// still registered.
+    pub fn close(&mut self, token: Token) -> bool {
+        match self.core.take(token) {
+            Some((index, handler)) => {
+                self.core.release(index, handler);
+                true
+            }
+            None => false,
+        }
+    }
+
+    /// Set (or clear) the idle deadline of `token`'s registration; returns
+    /// whether it is registered. See [`Context::set_deadline`].
+    pub fn set_deadline(&mut self, token: Token, deadline: Option<Instant>) -> bool {
+        match self.core.slot_index(token) {
+            Some(index) => {
+                self.core.set_deadline(index, token, deadline);
+                true
+            }
+            None => false,
+        }
+    }
+
+    /// Borrow the handler of `token`, if registered and not running.
+    pub fn get_mut(&mut self, token: Token) -> Option<&mut H> {
+        let index = self.core.slot_index(token)?;
+        self.core.slots[index].handler.as_mut()
+    }
+
+    /// Visit every handler with a context, as if it had an event (e.g. to
+    /// tell every connection to drain on SIGINT). Handlers registered during
+    /// the visit are not visited.
+    pub fn for_each(&mut self, mut f: impl FnMut(&mut H, &mut Context<'_, H>)) {
+        let end = self.core.slots.len();
+        for index in 0..end {
+            let slot = &mut self.core.slots[index];
+            let token = make_token(index, slot.generation);
+            if let Some(mut handler) = slot.handler.take() {
+                let mut cx = Context::new(&mut self.core, index, token);
+                f(&mut handler, &mut cx);
+                let closed = cx.closed;
+                self.core.put_back(index, handler, closed);
+            }
+        }
+    }
+
+    /// Whether [`Context::stop`] was called.
+    pub fn is_stopped(&self) -> bool {
+        self.core.stopped
+    }
+
+    /// One round: wait (at most `timeout`, less if a deadline or a timer is
+    /// nearer), dispatch every event to its handler, then run the deadlines
+    /// and timers that are due.
+    pub fn turn(&mut self, timeout: Option<Duration>) -> io::Result<Turn> {
+        let wait = if self.core.timers.is_empty() {
+            timeout
+        } else {
+            self.core.timers.wait_for(Instant::now(), timeout)
+        };
+        self.core.selector.select(&mut self.events, wait)?;
+        // One clock read per wait, shared by every handler of the batch.
+        self.core.now = Instant::now();
+        let mut turn = Turn {
+            events: self.events.len(),
+            woken: false,
+        };
+        for i in 0..self.events.len() {
+            let Some(event) = self.events.get(i) else {
+                break;
+            };
+            if event.token == WAKER_TOKEN {
+                sys::drain_waker(&self.waker_read);
+                turn.woken = true;
+            } else {
+                self.core.dispatch(event);
+            }
+        }
+        if !self.core.timers.is_empty() {
+            self.core.fire_due();
+        }
+        Ok(turn)
+    }
+
+    /// Turn until a handler calls [`Context::stop`].
+    pub fn run(&mut self) -> io::Result<()> {
+        self.core.stopped = false;
+        while !self.core.stopped {
+            self.turn(None)?;
+        }
+        Ok(())
+    }
+
+    /// Entries in the idle-deadline heap (stale ones included): shows that
+    /// moving deadlines later does not grow it.
+    #[doc(hidden)]
+    pub fn queued_deadlines(&self) -> usize {
+        self.core.timers.queued_deadlines()
+    }
+}
+
+#[inline]
+fn make_token(index: usize, generation: u32) -> Token {
+    Token((u64::from(generation) << 32) | index as u64)
+}
+
+impl<H: Handler> Core<H> {
+    /// The slot of a live registration whose generation matches `token`.
+    #[inline]
+    fn slot_index(&self, token: Token) -> Option<usize> {
+        let index = (token.0 & 0xffff_ffff) as usize;
+        let slot = self.slots.get(index)?;
+        (slot.live && slot.generation == (token.0 >> 32) as u32).then_some(index)
+    }
+
+    /// Take the handler out of `token`'s slot (None if stale or running).
+    #[inline]
+    fn take(&mut self, token: Token) -> Option<(usize, H)> {
+        let index = self.slot_index(token)?;
+        self.slots[index].handler.take().map(|h| (index, h))
+    }
+
+    #[inline]
+    fn dispatch(&mut self, event: Event) {
+        let Some(index) = self.slot_index(event.token) else {
+            return; // stale: closed earlier in this batch, or slot reused
+        };
+        let slot = &mut self.slots[index];
+        let ready = Ready::of(event, slot.interest);
+        if ready.is_empty() {
+            return;
+        }
+        let Some(mut handler) = slot.handler.take() else {
+            return;
+        };
+        if self.trace {
+            println!("ready fd={} {}", slot.fd, ready);
+        }
+        let mut cx = Context::new(self, index, event.token);
+        handler.process_events(&mut cx, ready);
+        let closed = cx.closed;
+        self.put_back(index, handler, closed);
+    }
+
+    /// After a handler ran: put it back, or drop it if it closed itself.
+    #[inline]
+    fn put_back(&mut self, index: usize, handler: H, closed: bool) {
+        if closed {
+            self.release(index, handler);
+        } else {
+            self.slots[index].handler = Some(handler);
+        }
+    }
+
+    fn insert(&mut self, handler: H, interest: Interest) -> io::Result<Token> {
+        let fd = handler.as_fd().as_raw_fd();
+        let index = if self.free != NO_SLOT {
+            self.free as usize
+        } else {
+            if self.slots.len() >= (NO_SLOT - 1) as usize {
+                return Err(io::Error::new(
+                    io::ErrorKind::OutOfMemory,
+                    "event loop slab is full",
+                ));
+            }
+            self.slots.push(Slot {
+                handler: None,
+                live: false,
+                generation: 0,
+                fd: -1,
+                interest: Interest::NONE,
+                deadline: None,
+                queued: None,
+                next_free: NO_SLOT,
+            });
+            self.slots.len() - 1
+        };
+        let token = make_token(index, self.slots[index].generation);
+        self.selector.register_raw(fd, token, interest)?;
+        if self.trace {
+            println!("register fd={fd} interest={interest}");
+        }
+        let slot = &mut self.slots[index];
+        if self.free as usize == index {
+            self.free = slot.next_free;
+        }
+        slot.handler = Some(handler);
+        slot.live = true;
+        slot.fd = fd;
+        slot.interest = interest;
+        slot.deadline = None;
+        slot.next_free = NO_SLOT;
+        self.len += 1;
+        Ok(token)
+    }
+
+    /// Unregister, drop the handler (closing its socket), free the slot.
+    fn release(&mut self, index: usize, handler: H) {
+        let slot = &mut self.slots[index];
+        // The fd is open (the handler we hold owns it) and registered; the
+        // only failure left is the kernel's, and the close below removes the
+        // registration anyway.
+        let _ = self.selector.unregister_raw(slot.fd);
+        if self.trace {
+            println!("unregister fd={}", slot.fd);
+        }
+        drop(handler);
+        slot.live = false;
+        slot.fd = -1;
+        slot.interest = Interest::NONE;
+        slot.deadline = None;
+        slot.queued = None;
+        // A new generation makes every outstanding token of this slot stale.
+        slot.generation = slot.generation.wrapping_add(1);
+        slot.next_free = self.free;
+        self.free = index as u32;
+        self.len -= 1;
+    }
+
+    fn set_interest(&mut self, index: usize, token: Token, interest: Interest) -> io::Result<()> {
+        let slot = &mut self.slots[index];
+        if slot.interest == interest {
+            return Ok(()); // no syscall for no change
+        }
+        self.selector.modify_raw(slot.fd, token, interest)?;
+        slot.interest = interest;
+        if self.trace {
+            println!("modify fd={} interest={}", slot.fd, interest);
+        }
+        Ok(())
+    }
+
+    fn set_deadline(&mut self, index: usize, token: Token, deadline: Option<Instant>) {
+        let slot = &mut self.slots[index];
+        slot.deadline = deadline;
+        if let Some(at) = deadline {
+            // Later than the queued entry: that entry, when it pops, finds
+            // this field and re-queues itself. Only an earlier one is pushed.
+            if slot.queued.is_none_or(|q| at < q) {
+                slot.queued = Some(at);
+                self.timers.push_deadline(at, token);
+            }
+        }
+    }
+
+    fn fire_due(&mut self) {
+        let now = self.now;
+        while let Some((at, token)) = self.timers.pop_due_deadline(now) {
+            let Some(index) = self.slot_index(token) else {
+                continue;
+            };
+            let slot = &mut self.slots[index];
+            if slot.queued != Some(at) {
+                continue; // superseded by an earlier entry for this slot
+            }
+            slot.queued = None;
+            match slot.deadline {
+                None => {}
+                Some(later) if later > now => {
+                    slot.queued = Some(later);
+                    self.timers.push_deadline(later, token);
+                }
+                Some(_) => {
+                    slot.deadline = None;
+                    let Some(mut handler) = slot.handler.take() else {
+                        continue;
+                    };
+                    if self.trace {
+                        println!("timeout fd={}", slot.fd);
+                    }
+                    let mut cx = Context::new(self, index, token);
+                    handler.on_deadline(&mut cx);
+                    let closed = cx.closed;
+                    self.put_back(index, handler, closed);
+                }
+            }
+        }
+        while let Some((id, token)) = self.timers.pop_due_timer(now) {
+            let Some((index, mut handler)) = self.take(token) else {
+                continue;
+            };
+            let mut cx = Context::new(self, index, token);
+            handler.on_timer(&mut cx, id);
+            let closed = cx.closed;
+            self.put_back(index, handler, closed);
+        }
+    }
+}
+
+/// What a running handler can do to the loop (the tutorial's `key` and
+/// `sel` together).
+pub struct Context<'a, H: Handler> {
+    core: &'a mut Core<H>,
+    index: usize,
+    token: Token,
+    closed: bool,
+}
+
+impl<H: Handler> fmt::Debug for Context<'_, H> {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("Context")
+            .field("token", &self.token)
+            .field("interest", &self.interest())
+            .finish_non_exhaustive()
+    }
+}
+
+impl<'a, H: Handler> Context<'a, H> {
+    #[inline]
+    fn new(core: &'a mut Core<H>, index: usize, token: Token) -> Self {
+        Context {
+            core,
+            index,
+            token,
+            closed: false,
+        }
+    }
+
+    /// This registration's token.
+    pub fn token(&self) -> Token {
+        self.token
+    }
+
+    /// This registration's current interest.
+    pub fn interest(&self) -> Interest {
+        self.core.slots[self.index].interest
+    }
+
+    /// Switch this registration's interest (the tutorial's
+    /// `selector.modify(sock, events, data=self)`): READ|WRITE while there
+    /// is something to send, READ once it is sent, NONE to pause. No system
+    /// call when the interest is unchanged.
+    pub fn set_interest(&mut self, interest: Interest) -> io::Result<()> {
+        if self.closed {
+            return Ok(());
+        }
+        self.core.set_interest(self.index, self.token, interest)
+    }
+
+    /// Register another socket's handler (a listener accepting a
+    /// connection). On failure the handler (and its socket) is dropped.
+    pub fn register(&mut self, handler: H, interest: Interest) -> io::Result<Token> {
+        self.core.insert(handler, interest)
+    }
+
+    /// Close this registration: once the current call returns, the loop
+    /// unregisters the socket and drops the handler. Events still pending
+    /// for it in this batch are dropped.
+    pub fn close(&mut self) {
+        self.closed = true;
+    }
+
+    /// Set (`Some`) or clear (`None`) this registration's idle deadline;
+    /// when it passes, [`Handler::on_deadline`] runs. Moving it later costs
+    /// a field write.
+    pub fn set_deadline(&mut self, deadline: Option<Instant>) {
+        self.core.set_deadline(self.index, self.token, deadline);
+    }
+
+    /// The time read once after the last `select` returned.
+    pub fn now(&self) -> Instant {
+        self.core.now
+    }
+
+    /// Schedule a one-shot [`Handler::on_timer`] call for this registration.
+    pub fn add_timer(&mut self, at: Instant) -> TimerId {
+        self.core.timers.add_timer(at, self.token)
+    }
+
+    /// Cancel a timer; returns whether it was still pending.
+    pub fn cancel_timer(&mut self, id: TimerId) -> bool {
+        self.core.timers.cancel_timer(id)
+    }
+
+    /// Make [`EventLoop::run`] return after this turn.
+    pub fn stop(&mut self) {
+        self.core.stopped = true;
+    }
+
+    /// Whether tracing is on (for handlers that print their own steps).
+    pub fn is_tracing(&self) -> bool {
+        self.core.trace
+    }
+}

@@ -1,0 +1,401 @@
+//! Non-blocking TCP over raw sockets, IPv4 and IPv6.
+//!
+//! Every socket made here is non-blocking from birth (the tutorial's
+//! `sock.setblocking(False)`): a readiness loop must never block in `accept`,
+//! `recv` or `send`, since one slow peer would stall every other connection.
+//! A call that cannot proceed returns `ErrorKind::WouldBlock` instead, which
+//! means "wait for the next readiness event".
+
+use std::io::{self, Read, Write};
+use std::net::{Ipv4Addr, Ipv6Addr, Shutdown, SocketAddr, SocketAddrV4, SocketAddrV6};
+use std::os::fd::{AsFd, AsRawFd, BorrowedFd, FromRawFd, IntoRawFd, OwnedFd, RawFd};
+
+use nix::errno::Errno;
+use nix::sys::socket::{
+    self, sockopt, AddressFamily, Backlog, MsgFlags, SockFlag, SockType, SockaddrStorage,
+};
+
+/// Options for [`TcpListener::bind`].
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct ListenOptions {
+    /// Length of the kernel's queue of connections not yet accepted
+    /// (clamped to the system's `SOMAXCONN`). Default 1024.
+    pub backlog: i32,
+    /// Set `SO_REUSEPORT`, so several listeners (one per worker thread) can
+    /// share the port and the kernel spreads connections among them.
+    pub reuse_port: bool,
+}
+
+impl Default for ListenOptions {
+    fn default() -> Self {
+        ListenOptions {
+            backlog: 1024,
+            reuse_port: false,
+        }
+    }
+}
+
+/// Whether `err` says the process (`EMFILE`) or the system (`ENFILE`) ran out
+/// of file descriptors. A level-triggered listener stays readable while the
+/// connection waits in the backlog, so a server must stop asking (pause the
+/// listener's interest) and retry later, or it spins at 100% CPU.
+pub fn is_fd_exhaustion(err: &io::Error) -> bool {
+    matches!(err.raw_os_error(), Some(libc::EMFILE) | Some(libc::ENFILE))
+}
+
+/// Raise this process's soft limit on open descriptors (`RLIMIT_NOFILE`) to
+/// `wanted`, or to the hard limit if that is lower. Returns the new soft
+/// limit (never lowers it).
+// rlim_t is u64 on Linux but i64 on FreeBSD: the casts are needed there.
+#[allow(clippy::unnecessary_cast)]
+pub fn raise_fd_limit(wanted: u64) -> io::Result<u64> {
+    use nix::sys::resource::{getrlimit, setrlimit, Resource};
+    let (soft, hard) = getrlimit(Resource::RLIMIT_NOFILE)?;
+    let target = (wanted as libc::rlim_t).min(hard);
+    if target <= soft {
+        return Ok(soft as u64);
+    }
+    setrlimit(Resource::RLIMIT_NOFILE, target, hard)?;
+    Ok(target as u64)
+}
+
+/// How [`TcpStream::connect`] left the connection.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum ConnectStatus {
+    /// Connected already (possible on loopback).
+    Connected,
+    /// Under way (`EINPROGRESS`, Python's `connect_ex` returning it):
+    /// register for WRITE, and call [`TcpStream::finish_connect`] once
+    /// writable.
+    InProgress,
+}
+
+/// A TCP socket listening for connections.
+#[derive(Debug)]
+pub struct TcpListener {
+    fd: OwnedFd,
+}
+
+/// A connected (or connecting) TCP socket.
+#[derive(Debug)]
+pub struct TcpStream {
+    fd: OwnedFd,
+}
+
+impl TcpListener {
+    /// Listen on `addr` (port 0: the system picks one; see
+    /// [`local_addr`](Self::local_addr)). `SO_REUSEADDR` is always set, so
+    /// a restarted server can bind while old connections sit in TIME_WAIT.
+    pub fn bind(addr: SocketAddr, options: &ListenOptions) -> io::Result<TcpListener> {
+        let fd = new_socket(&addr)?;
+        socket::setsockopt(&fd, sockopt::ReuseAddr, &true)?;
+        if options.reuse_port {
+            socket::setsockopt(&fd, sockopt::ReusePort, &true)?;
+        }
+        socket::bind(fd.as_raw_fd(), &SockaddrStorage::from(addr))?;
+        let backlog =
+            Backlog::new(options.backlog.clamp(0, libc::SOMAXCONN)).unwrap_or(Backlog::MAXCONN);
+        socket::listen(&fd, backlog)?;
+        Ok(TcpListener { fd })
+    }
+
+    /// The address actually bound.
+    pub fn local_addr(&self) -> io::Result<SocketAddr> {
+        local_addr(&self.fd)
+    }
+
+    /// Take one connection off the backlog: a non-blocking, close-on-exec
+    /// socket and the peer's address. `WouldBlock` when none is waiting;
+    /// see [`is_fd_exhaustion`] for EMFILE/ENFILE.
+    pub fn accept(&self) -> io::Result<(TcpStream, SocketAddr)> {
+        // SAFETY: zeroed bytes are a valid sockaddr_storage (plain data).
+        let mut storage: libc::sockaddr_storage = unsafe { std::mem::zeroed() };
+        let mut len = std::mem::size_of::<libc::sockaddr_storage>() as libc::socklen_t;
+        let addr_ptr = (&mut storage as *mut libc::sockaddr_storage).cast::<libc::sockaddr>();
+        let fd = loop {
+            match sys_accept(self.fd.as_raw_fd(), addr_ptr, &mut len) {
+                Err(e) if e.kind() == io::ErrorKind::Interrupted => continue,
+                other => break other?,
+            }
+        };
+        let stream = TcpStream { fd };
+        Ok((stream, socket_addr_of(&storage)?))
+    }
+}
+
+/// accept4 sets non-blocking and close-on-exec atomically with the accept:
+/// no window in which another thread's fork+exec inherits the descriptor.
+#[cfg(not(target_vendor = "apple"))]
+fn sys_accept(
+    fd: RawFd,
+    addr: *mut libc::sockaddr,
+    len: &mut libc::socklen_t,
+) -> io::Result<OwnedFd> {
+    // SAFETY: `addr` points to a sockaddr_storage and `len` holds its size.
+    let res = unsafe { libc::accept4(fd, addr, len, libc::SOCK_NONBLOCK | libc::SOCK_CLOEXEC) };
+    let raw = Errno::result(res)?;
+    // SAFETY: accept4 returned a new descriptor that nothing else owns.
+    Ok(unsafe { OwnedFd::from_raw_fd(raw) })
+}
+
+/// Apple has no accept4: accept, then set the flags (and SO_NOSIGPIPE).
+#[cfg(target_vendor = "apple")]
+fn sys_accept(
+    fd: RawFd,
+    addr: *mut libc::sockaddr,
+    len: &mut libc::socklen_t,
+) -> io::Result<OwnedFd> {
+    // SAFETY: `addr` points to a sockaddr_storage and `len` holds its size.
+    let res = unsafe { libc::accept(fd, addr, len) };
+    let raw = Errno::result(res)?;
+    // SAFETY: accept returned a new descriptor that nothing else owns.
+    let fd = unsafe { OwnedFd::from_raw_fd(raw) };
+    apple::prepare(&fd)?;
+    Ok(fd)
+}
+
+impl TcpStream {
+    /// Start connecting to `addr` and return at once, like Python's
+    /// `connect_ex`. With [`ConnectStatus::InProgress`], wait for WRITE and
+    /// then call [`finish_connect`](Self::finish_connect).
+    pub fn connect(addr: SocketAddr) -> io::Result<(TcpStream, ConnectStatus)> {
+        let fd = new_socket(&addr)?;
+        let status = match socket::connect(fd.as_raw_fd(), &SockaddrStorage::from(addr)) {
+            Ok(()) => ConnectStatus::Connected,
+            // EINTR: the connection goes on asynchronously, as EINPROGRESS.
+            Err(Errno::EINPROGRESS) | Err(Errno::EINTR) => ConnectStatus::InProgress,
+            Err(e) => return Err(e.into()),
+        };
+        Ok((TcpStream { fd }, status))
+    }
+
+    /// Once the socket is writable after [`connect`](Self::connect): `Ok`
+    /// if the connection is established, else its error (ECONNREFUSED,
+    /// ETIMEDOUT, ...). Without this check a refused connection looks like
+    /// a writable socket whose first read returns 0 or fails obscurely.
+    pub fn finish_connect(&self) -> io::Result<()> {
+        match self.take_error()? {
+            Some(err) => Err(err),
+            None => Ok(()),
+        }
+    }
+
+    /// Read and clear the socket's pending error (`SO_ERROR`).
+    pub fn take_error(&self) -> io::Result<Option<io::Error>> {
+        let errno = socket::getsockopt(&self.fd, sockopt::SocketError)?;
+        Ok((errno != 0).then(|| io::Error::from_raw_os_error(errno)))
+    }
+
+    /// Turn Nagle's algorithm off (`true`) or on.
+    pub fn set_nodelay(&self, on: bool) -> io::Result<()> {
+        Ok(socket::setsockopt(&self.fd, sockopt::TcpNoDelay, &on)?)
+    }
+
+    /// The peer's address (`ENOTCONN` if not connected).
+    pub fn peer_addr(&self) -> io::Result<SocketAddr> {
+        let storage: SockaddrStorage = socket::getpeername(self.fd.as_raw_fd())?;
+        sockaddr_to_std(&storage)
+    }
+
+    /// This end's address.
+    pub fn local_addr(&self) -> io::Result<SocketAddr> {
+        local_addr(&self.fd)
+    }
+
+    /// Close one or both directions; `Shutdown::Write` sends FIN (the peer
+    /// reads EOF) while this end can still read.
+    pub fn shutdown(&self, how: Shutdown) -> io::Result<()> {
+        let how = match how {
+            Shutdown::Read => socket::Shutdown::Read,
+            Shutdown::Write => socket::Shutdown::Write,
+            Shutdown::Both => socket::Shutdown::Both,
+        };
+        Ok(socket::shutdown(self.fd.as_raw_fd(), how)?)
+    }
+
+    /// Make the close abortive: dropping the stream sends RST, not FIN
+    /// (tests use it to provoke ECONNRESET).
+    pub fn set_linger_zero(&self) -> io::Result<()> {
+        let linger = libc::linger {
+            l_onoff: 1,
+            l_linger: 0,
+        };
+        Ok(socket::setsockopt(&self.fd, sockopt::Linger, &linger)?)
+    }
+
+    /// Set the kernel's send buffer size (`SO_SNDBUF`).
+    pub fn set_send_buffer_size(&self, bytes: usize) -> io::Result<()> {
+        Ok(socket::setsockopt(&self.fd, sockopt::SndBuf, &bytes)?)
+    }
+
+    /// Set the kernel's receive buffer size (`SO_RCVBUF`).
+    pub fn set_recv_buffer_size(&self, bytes: usize) -> io::Result<()> {
+        Ok(socket::setsockopt(&self.fd, sockopt::RcvBuf, &bytes)?)
+    }
+}
+
+impl Read for &TcpStream {
+    fn read(&mut self, buf: &mut [u8]) -> io::Result<usize> {
+        Ok(nix::unistd::read(&self.fd, buf)?)
+    }
+}
+
+impl Write for &TcpStream {
+    fn write(&mut self, buf: &[u8]) -> io::Result<usize> {
+        // Never SIGPIPE: a write to a reset connection must be an EPIPE
+        // error, not the death of the process.
+        Ok(socket::send(self.fd.as_raw_fd(), buf, SEND_FLAGS)?)
+    }
+    fn flush(&mut self) -> io::Result<()> {
+        Ok(())
+    }
+}
+
+impl Read for TcpStream {
+    fn read(&mut self, buf: &mut [u8]) -> io::Result<usize> {
+        (&*self).read(buf)
+    }
+}
+
+impl Write for TcpStream {
+    fn write(&mut self, buf: &[u8]) -> io::Result<usize> {
+        (&*self).write(buf)
+    }
+    fn flush(&mut self) -> io::Result<()> {
+        Ok(())
+    }
+}
+
+#[cfg(not(target_vendor = "apple"))]
+const SEND_FLAGS: MsgFlags = MsgFlags::MSG_NOSIGNAL;
+/// Apple has no MSG_NOSIGNAL; its sockets get SO_NOSIGPIPE at creation.
+#[cfg(target_vendor = "apple")]
+const SEND_FLAGS: MsgFlags = MsgFlags::empty();
+
+macro_rules! fd_traits {
+    ($ty:ty) => {
+        impl AsFd for $ty {
+            fn as_fd(&self) -> BorrowedFd<'_> {
+                self.fd.as_fd()
+            }
+        }
+        impl AsRawFd for $ty {
+            fn as_raw_fd(&self) -> RawFd {
+                self.fd.as_raw_fd()
+            }
+        }
+        impl IntoRawFd for $ty {
+            fn into_raw_fd(self) -> RawFd {
+                self.fd.into_raw_fd()
+            }
+        }
+        impl From<$ty> for OwnedFd {
+            fn from(value: $ty) -> OwnedFd {
+                value.fd
+            }
+        }
+    };
+}
+fd_traits!(TcpListener);
+fd_traits!(TcpStream);
+
+/// A TCP socket for `addr`'s family, non-blocking and close-on-exec.
+fn new_socket(addr: &SocketAddr) -> io::Result<OwnedFd> {
+    let family = match addr {
+        SocketAddr::V4(_) => AddressFamily::Inet,
+        SocketAddr::V6(_) => AddressFamily::Inet6,
+    };
+    #[cfg(not(target_vendor = "apple"))]
+    {
+        let flags = SockFlag::SOCK_NONBLOCK | SockFlag::SOCK_CLOEXEC;
+        Ok(socket::socket(family, SockType::Stream, flags, None)?)
+    }
+    #[cfg(target_vendor = "apple")]
+    {
+        let fd = socket::socket(family, SockType::Stream, SockFlag::empty(), None)?;
+        apple::prepare(&fd)?;
+        Ok(fd)
+    }
+}
+
+#[cfg(target_vendor = "apple")]
+mod apple {
+    use std::io;
+    use std::os::fd::{AsRawFd, OwnedFd};
+
+    use nix::errno::Errno;
+    use nix::fcntl::{fcntl, FcntlArg, FdFlag, OFlag};
+
+    /// What other systems get from SOCK_NONBLOCK, SOCK_CLOEXEC and
+    /// MSG_NOSIGNAL, one call each.
+    pub(super) fn prepare(fd: &OwnedFd) -> io::Result<()> {
+        fcntl(fd, FcntlArg::F_SETFD(FdFlag::FD_CLOEXEC))?;
+        fcntl(fd, FcntlArg::F_SETFL(OFlag::O_NONBLOCK))?;
+        let on: libc::c_int = 1;
+        // SAFETY: `on` is a c_int that outlives the call; its size is passed.
+        let res = unsafe {
+            libc::setsockopt(
+                fd.as_raw_fd(),
+                libc::SOL_SOCKET,
+                libc::SO_NOSIGPIPE,
+                (&on as *const libc::c_int).cast(),
+                std::mem::size_of::<libc::c_int>() as libc::socklen_t,
+            )
+        };
+        Errno::result(res)?;
+        Ok(())
+    }
+}
+
+fn local_addr(fd: &OwnedFd) -> io::Result<SocketAddr> {
+    let storage: SockaddrStorage = socket::getsockname(fd.as_raw_fd())?;
+    sockaddr_to_std(&storage)
+}
+
+fn sockaddr_to_std(storage: &SockaddrStorage) -> io::Result<SocketAddr> {
+    if let Some(v4) = storage.as_sockaddr_in() {
+        Ok(SocketAddr::V4(SocketAddrV4::from(*v4)))
+    } else if let Some(v6) = storage.as_sockaddr_in6() {
+        Ok(SocketAddr::V6(SocketAddrV6::from(*v6)))
+    } else {
+        Err(io::Error::new(
+            io::ErrorKind::InvalidData,
+            "not an IP socket address",
+        ))
+    }
+}
+
+/// Decode the address `accept` wrote.
+fn socket_addr_of(storage: &libc::sockaddr_storage) -> io::Result<SocketAddr> {
+    match libc::c_int::from(storage.ss_family) {
+        libc::AF_INET => {
+            // SAFETY: the family says the storage holds a sockaddr_in, and a
+            // sockaddr_storage is large and aligned enough for one.
+            let sin =
+                unsafe { &*(storage as *const libc::sockaddr_storage).cast::<libc::sockaddr_in>() };
+            let ip = Ipv4Addr::from(u32::from_be(sin.sin_addr.s_addr));
+            Ok(SocketAddr::V4(SocketAddrV4::new(
+                ip,
+                u16::from_be(sin.sin_port),
+            )))
+        }
+        libc::AF_INET6 => {
+            // SAFETY: the family says the storage holds a sockaddr_in6, and a
+            // sockaddr_storage is large and aligned enough for one.
+            let sin6 = unsafe {
+                &*(storage as *const libc::sockaddr_storage).cast::<libc::sockaddr_in6>()
+            };
+            let ip = Ipv6Addr::from(sin6.sin6_addr.s6_addr);
+            Ok(SocketAddr::V6(SocketAddrV6::new(
+                ip,
+                u16::from_be(sin6.sin6_port),
+                sin6.sin6_flowinfo,
+                sin6.sin6_scope_id,
+            )))
+        }
+        _ => Err(io::Error::new(
+            io::ErrorKind::InvalidData,
+            "accept returned a non-IP address",
+        )),
+    }
+}

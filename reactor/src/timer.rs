@@ -1,0 +1,103 @@
+//! Deadlines and timers, kept so that idle connections cost nothing.
+//!
+//! Idle deadlines (one per registration, moved later on every bit of
+//! activity) are kept lazily in a min-heap of `(deadline, token)`: moving a
+//! deadline later only writes the slot's field, with no heap operation. When
+//! an entry reaches the top and its slot now holds a later deadline, it is
+//! pushed again with that one; an entry for a closed registration (its token's
+//! generation no longer matches) is dropped. So 10,000 connections that each
+//! push their deadline forward on every message leave the heap untouched.
+//!
+//! One-shot timers are rare (a retry, a pause), so an ordered map is enough.
+
+use std::cmp::Reverse;
+use std::collections::{BTreeMap, BinaryHeap};
+use std::time::{Duration, Instant};
+
+use crate::Token;
+
+/// Names a one-shot timer, for [`crate::Context::cancel_timer`] and
+/// [`crate::Handler::on_timer`].
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, PartialOrd, Ord)]
+pub struct TimerId {
+    at: Instant,
+    seq: u64,
+}
+
+impl TimerId {
+    /// When the timer is due.
+    pub fn deadline(&self) -> Instant {
+        self.at
+    }
+}
+
+#[derive(Default)]
+pub(crate) struct Timers {
+    /// Idle deadlines: a min-heap (by `Reverse`) of (deadline, token).
+    deadlines: BinaryHeap<Reverse<(Instant, Token)>>,
+    /// One-shot timers, ordered by due time then creation.
+    timers: BTreeMap<TimerId, Token>,
+    next_seq: u64,
+}
+
+impl Timers {
+    pub(crate) fn push_deadline(&mut self, at: Instant, token: Token) {
+        self.deadlines.push(Reverse((at, token)));
+    }
+
+    /// The earliest heap entry if it is due at `now`, removed from the heap.
+    pub(crate) fn pop_due_deadline(&mut self, now: Instant) -> Option<(Instant, Token)> {
+        match self.deadlines.peek() {
+            Some(Reverse((at, _))) if *at <= now => self.deadlines.pop().map(|Reverse(e)| e),
+            _ => None,
+        }
+    }
+
+    pub(crate) fn add_timer(&mut self, at: Instant, token: Token) -> TimerId {
+        let id = TimerId {
+            at,
+            seq: self.next_seq,
+        };
+        self.next_seq += 1;
+        self.timers.insert(id, token);
+        id
+    }
+
+    pub(crate) fn cancel_timer(&mut self, id: TimerId) -> bool {
+        self.timers.remove(&id).is_some()
+    }
+
+    pub(crate) fn pop_due_timer(&mut self, now: Instant) -> Option<(TimerId, Token)> {
+        match self.timers.first_key_value() {
+            Some((id, _)) if id.at <= now => self.timers.pop_first(),
+            _ => None,
+        }
+    }
+
+    /// Whether anything is scheduled (so the clock must be read before a wait).
+    #[inline]
+    pub(crate) fn is_empty(&self) -> bool {
+        self.deadlines.is_empty() && self.timers.is_empty()
+    }
+
+    /// How long `select` may wait: the caller's timeout, shortened to the
+    /// nearest deadline or timer.
+    pub(crate) fn wait_for(&self, now: Instant, timeout: Option<Duration>) -> Option<Duration> {
+        let next_deadline = self.deadlines.peek().map(|Reverse((at, _))| *at);
+        let next_timer = self.timers.first_key_value().map(|(id, _)| id.at);
+        let next = match (next_deadline, next_timer) {
+            (Some(a), Some(b)) => Some(a.min(b)),
+            (a, b) => a.or(b),
+        };
+        let until_next = next.map(|at| at.saturating_duration_since(now));
+        match (timeout, until_next) {
+            (Some(a), Some(b)) => Some(a.min(b)),
+            (a, b) => a.or(b),
+        }
+    }
+
+    /// Entries currently in the deadline heap (for tests of the lazy scheme).
+    pub(crate) fn queued_deadlines(&self) -> usize {
+        self.deadlines.len()
+    }
+}
