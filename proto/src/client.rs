@@ -1,0 +1,108 @@
+//! The client's side: building requests and reading responses.
+
+use std::borrow::Cow;
+
+use serde::de::MapAccess;
+use serde::ser::{Serialize, SerializeMap, Serializer};
+
+use crate::capture::{parse_object, Entries, Field, Shape};
+use crate::decode::Message;
+use crate::encode::{encode_json_message, encode_parts};
+use crate::header::{Header, TEXT_JSON};
+use crate::service::check_utf8_encoding;
+use crate::Error;
+
+/// The `content-type` of the client's binary requests.
+pub const CLIENT_BINARY_TYPE: &str = "binary/custom-client-binary-type";
+
+/// Appends the request `app-client ACTION VALUE` sends to `out`.
+///
+/// `search` becomes `text/json` content `{"action": "search", "value":
+/// VALUE}`; any other action becomes `binary/custom-client-binary-type`
+/// content: the bytes of ACTION followed by those of VALUE.
+pub fn create_request(out: &mut Vec<u8>, action: &str, value: &str) {
+    // Request headers are four short fixed keys, far below the 65535 bytes a
+    // proto-header can count, so encoding can't fail here.
+    if action == "search" {
+        create_json_request(out, action, value);
+    } else {
+        let header = Header::new(CLIENT_BINARY_TYPE, "binary", 0);
+        let _ = encode_parts(out, &header, &[action.as_bytes(), value.as_bytes()]);
+    }
+}
+
+/// Appends a `text/json` request `{"action": ACTION, "value": VALUE}` to
+/// `out`, whatever the action (the Python client only sends `search` this
+/// way; the vector `json-invalid-action` is one with another action).
+pub fn create_json_request(out: &mut Vec<u8>, action: &str, value: &str) {
+    let header = Header::new(TEXT_JSON, "utf-8", 0);
+    let _ = encode_json_message(out, &header, &SearchContent { action, value });
+}
+
+/// `{"action": ..., "value": ...}` in that order, as the Python dict has it.
+struct SearchContent<'a> {
+    action: &'a str,
+    value: &'a str,
+}
+
+impl Serialize for SearchContent<'_> {
+    fn serialize<S: Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
+        let mut map = serializer.serialize_map(Some(2))?;
+        map.serialize_entry("action", self.action)?;
+        map.serialize_entry("value", self.value)?;
+        map.end()
+    }
+}
+
+/// What a response says, as `app-client` prints it.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Reply<'a> {
+    /// The `result` of a `text/json` response (`got result: ...`).
+    Result(Cow<'a, str>),
+    /// The content of any other response (`got response: b'...'`).
+    Binary(&'a [u8]),
+}
+
+/// Reads a response (the tutorial's client-side `process_response`): a
+/// `text/json` response must be a UTF-8 JSON object with a string `result`.
+pub fn process_response<'a>(response: &Message<'a>) -> Result<Reply<'a>, Error> {
+    if !response.header.is_json() {
+        return Ok(Reply::Binary(response.content));
+    }
+    check_utf8_encoding(&response.header)?;
+    let mut fields = ResultField::default();
+    match parse_object(response.content, &mut fields) {
+        Err(e) => Err(Error::ContentNotJson {
+            reason: e.to_string(),
+        }),
+        Ok(Shape::Not(found)) => Err(Error::ContentNotObject { found }),
+        Ok(Shape::Object) => match fields.result {
+            None => Err(Error::MissingContentKey { key: "result" }),
+            Some(Field::Str(result)) => Ok(Reply::Result(result)),
+            Some(other) => Err(Error::ContentValueNotString {
+                key: "result",
+                found: other.kind(),
+            }),
+        },
+    }
+}
+
+#[derive(Default)]
+struct ResultField<'a> {
+    result: Option<Field<'a>>,
+}
+
+impl<'de> Entries<'de> for ResultField<'de> {
+    fn entry<A: MapAccess<'de>>(
+        &mut self,
+        key: Cow<'de, str>,
+        map: &mut A,
+    ) -> Result<(), A::Error> {
+        if key == "result" {
+            self.result = Some(map.next_value()?);
+        } else {
+            map.next_value::<serde::de::IgnoredAny>()?;
+        }
+        Ok(())
+    }
+}

@@ -1,0 +1,170 @@
+//! The JSON header: four required keys, and any extra ones in order.
+
+use std::borrow::Cow;
+
+use serde::de::MapAccess;
+
+use crate::capture::{parse_object, Entries, Field, Shape};
+use crate::value::{self, Value};
+use crate::Error;
+
+pub(crate) const BYTEORDER: &str = "byteorder";
+pub(crate) const CONTENT_TYPE: &str = "content-type";
+pub(crate) const CONTENT_ENCODING: &str = "content-encoding";
+pub(crate) const CONTENT_LENGTH: &str = "content-length";
+
+/// The `content-type` whose content is a JSON document.
+pub const TEXT_JSON: &str = "text/json";
+
+/// A message's JSON header, strings borrowed from the received bytes where
+/// they had no escapes.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Header<'a> {
+    /// The sender's byte order, `"little"` or `"big"` (informational: any
+    /// string is accepted, as the Python programs accept it).
+    pub byteorder: Cow<'a, str>,
+    /// `"text/json"`, or anything else for opaque bytes.
+    pub content_type: Cow<'a, str>,
+    /// `"utf-8"` for `text/json`, `"binary"` for opaque bytes.
+    pub content_encoding: Cow<'a, str>,
+    /// The number of content bytes.
+    pub content_length: usize,
+    /// Keys beyond the four, in the order they came, with their values.
+    /// (Empty, and so not allocated, for the headers the programs send.)
+    pub extra: Vec<(Cow<'a, str>, Value<'a>)>,
+}
+
+impl<'a> Header<'a> {
+    /// A header with this machine's byte order and no extra keys.
+    pub fn new(
+        content_type: impl Into<Cow<'a, str>>,
+        content_encoding: impl Into<Cow<'a, str>>,
+        content_length: usize,
+    ) -> Self {
+        Header {
+            byteorder: Cow::Borrowed(crate::encode::native_byteorder()),
+            content_type: content_type.into(),
+            content_encoding: content_encoding.into(),
+            content_length,
+            extra: Vec::new(),
+        }
+    }
+
+    /// Whether the content is a JSON document (`content-type: text/json`).
+    pub fn is_json(&self) -> bool {
+        self.content_type == TEXT_JSON
+    }
+
+    /// Parses and checks a JSON header (the bytes between the proto-header
+    /// and the content). The content-length limit is the decoder's business,
+    /// not checked here.
+    pub fn parse(json: &'a [u8]) -> Result<Self, Error> {
+        // Checked up front so that bad UTF-8 reads as such, not as bad JSON.
+        if let Err(e) = std::str::from_utf8(json) {
+            return Err(Error::HeaderNotUtf8 {
+                valid_up_to: e.valid_up_to(),
+            });
+        }
+        let mut raw = RawHeader::default();
+        match parse_object(json, &mut raw) {
+            Err(e) => Err(Error::HeaderNotJson {
+                reason: e.to_string(),
+            }),
+            Ok(Shape::Not(found)) => Err(Error::HeaderNotObject { found }),
+            Ok(Shape::Object) => raw.check(),
+        }
+    }
+
+    /// Copies every borrowed string, so the header outlives its input.
+    pub fn into_owned(self) -> Header<'static> {
+        Header {
+            byteorder: Cow::Owned(self.byteorder.into_owned()),
+            content_type: Cow::Owned(self.content_type.into_owned()),
+            content_encoding: Cow::Owned(self.content_encoding.into_owned()),
+            content_length: self.content_length,
+            extra: self
+                .extra
+                .into_iter()
+                .map(|(k, v)| (Cow::Owned(k.into_owned()), v.into_owned()))
+                .collect(),
+        }
+    }
+}
+
+/// The header's keys as found, before any judgement.
+#[derive(Default)]
+struct RawHeader<'a> {
+    byteorder: Option<Field<'a>>,
+    content_type: Option<Field<'a>>,
+    content_encoding: Option<Field<'a>>,
+    content_length: Option<Field<'a>>,
+    extra: Option<value::Entries<'a, Value<'a>>>,
+}
+
+impl<'de> Entries<'de> for RawHeader<'de> {
+    fn entry<A: MapAccess<'de>>(
+        &mut self,
+        key: Cow<'de, str>,
+        map: &mut A,
+    ) -> Result<(), A::Error> {
+        // A repeated key: the last value wins, as in Python's json.loads.
+        let slot = match key.as_ref() {
+            BYTEORDER => &mut self.byteorder,
+            CONTENT_TYPE => &mut self.content_type,
+            CONTENT_ENCODING => &mut self.content_encoding,
+            CONTENT_LENGTH => &mut self.content_length,
+            _ => {
+                let value = map.next_value::<Value<'de>>()?;
+                self.extra
+                    .get_or_insert_with(Default::default)
+                    .insert(key, value);
+                return Ok(());
+            }
+        };
+        *slot = Some(map.next_value()?);
+        Ok(())
+    }
+}
+
+impl<'a> RawHeader<'a> {
+    /// The checks of the tutorial's `process_jsonheader`, in its order
+    /// (presence of byteorder, content-length, content-type,
+    /// content-encoding), then the types protocol.md requires.
+    fn check(self) -> Result<Header<'a>, Error> {
+        let byteorder = required(self.byteorder, BYTEORDER)?;
+        let content_length = required(self.content_length, CONTENT_LENGTH)?;
+        let content_type = required(self.content_type, CONTENT_TYPE)?;
+        let content_encoding = required(self.content_encoding, CONTENT_ENCODING)?;
+        let content_length = match content_length {
+            Field::UInt(n) => n,
+            other => {
+                return Err(Error::BadContentLength {
+                    found: other.kind(),
+                })
+            }
+        };
+        // Above usize::MAX is above any limit: saturate and let the limit refuse it.
+        let content_length = usize::try_from(content_length).unwrap_or(usize::MAX);
+        Ok(Header {
+            byteorder: string(byteorder, BYTEORDER)?,
+            content_type: string(content_type, CONTENT_TYPE)?,
+            content_encoding: string(content_encoding, CONTENT_ENCODING)?,
+            content_length,
+            extra: self.extra.map(value::Entries::into_vec).unwrap_or_default(),
+        })
+    }
+}
+
+fn required<'a>(field: Option<Field<'a>>, key: &'static str) -> Result<Field<'a>, Error> {
+    field.ok_or(Error::MissingHeaderKey { key })
+}
+
+fn string<'a>(field: Field<'a>, key: &'static str) -> Result<Cow<'a, str>, Error> {
+    match field {
+        Field::Str(s) => Ok(s),
+        other => Err(Error::HeaderValueNotString {
+            key,
+            found: other.kind(),
+        }),
+    }
+}
