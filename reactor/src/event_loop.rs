@@ -622,3 +622,118 @@ impl<'a, H: Handler> Context<'a, H> {
         self.core.trace
     }
 }
+
+#[cfg(test)]
+mod tests {
+    //! kqueue reports readable and writable as two events of one batch; on
+    //! epoll the kernel cannot produce that, so the batch is made by hand.
+    use super::*;
+    use std::os::fd::BorrowedFd;
+    use std::os::unix::net::UnixStream;
+
+    struct Counted {
+        sock: UnixStream,
+        calls: u32,
+        close_on_first: bool,
+        spare: Option<UnixStream>,
+        registered: Option<Token>,
+    }
+
+    impl AsFd for Counted {
+        fn as_fd(&self) -> BorrowedFd<'_> {
+            self.sock.as_fd()
+        }
+    }
+
+    impl Handler for Counted {
+        fn process_events(&mut self, cx: &mut Context<'_, Self>, _ready: Ready) {
+            self.calls += 1;
+            if self.close_on_first {
+                cx.close();
+            }
+            if let Some(sock) = self.spare.take() {
+                let handler = Counted {
+                    sock,
+                    calls: 0,
+                    close_on_first: false,
+                    spare: None,
+                    registered: None,
+                };
+                self.registered = cx.register(handler, Interest::READ_WRITE).ok();
+            }
+        }
+    }
+
+    fn counted(close_on_first: bool, spare: Option<UnixStream>) -> Counted {
+        Counted {
+            sock: UnixStream::pair().unwrap().0,
+            calls: 0,
+            close_on_first,
+            spare,
+            registered: None,
+        }
+    }
+
+    #[test]
+    fn second_event_of_a_closed_registration_is_dropped_even_after_slot_reuse() {
+        let mut event_loop = EventLoop::new().unwrap();
+        let a = event_loop
+            .register(counted(true, None), Interest::READ_WRITE)
+            .unwrap();
+        let spare = UnixStream::pair().unwrap().0;
+        let b = event_loop
+            .register(counted(false, Some(spare)), Interest::READ_WRITE)
+            .unwrap();
+        let batch = [
+            Event {
+                token: a,
+                flags: READABLE,
+            },
+            Event {
+                token: b,
+                flags: READABLE,
+            },
+            Event {
+                token: a,
+                flags: WRITABLE,
+            },
+        ];
+        for event in batch {
+            event_loop.core.dispatch(event);
+        }
+        let c = event_loop.get_mut(b).unwrap().registered.unwrap();
+        assert_eq!(c.0 as u32, a.0 as u32, "c reuses a's slot");
+        assert_ne!(c, a);
+        assert_eq!(
+            event_loop.get_mut(c).unwrap().calls,
+            0,
+            "a's late event is not c's"
+        );
+        assert!(event_loop.get_mut(a).is_none());
+        assert_eq!(event_loop.len(), 2);
+    }
+
+    #[test]
+    fn ready_reports_hangup_as_readable_and_writable_within_the_interest() {
+        let hup = Event {
+            token: Token(0),
+            flags: HANGUP,
+        };
+        let ready = Ready::of(hup, Interest::READ);
+        assert!(ready.is_readable() && !ready.is_writable() && ready.is_hangup());
+        assert_eq!(ready.to_string(), "READ|HUP");
+        let err = Event {
+            token: Token(0),
+            flags: ERROR,
+        };
+        assert_eq!(
+            Ready::of(err, Interest::READ_WRITE).to_string(),
+            "READ|WRITE|ERR"
+        );
+        let write = Event {
+            token: Token(0),
+            flags: WRITABLE,
+        };
+        assert!(Ready::of(write, Interest::READ).is_empty());
+    }
+}
