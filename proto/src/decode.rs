@@ -132,11 +132,13 @@ impl Decoder {
                 content_len,
             } => {
                 // The cheap wait: no parse until the whole message is here.
-                if let Some(needed) = missing(buf, PROTOHEADER_LEN + header_len + content_len) {
+                let total = (PROTOHEADER_LEN + header_len).saturating_add(content_len);
+                if let Some(needed) = missing(buf, total) {
                     return Ok(Status::NeedMore { needed });
                 }
                 self.process_jsonheader(buf, header_len)?
             }
+            // Not reached: a complete proto-header moved us on above.
             Stage::ProtoHeader => {
                 return Ok(Status::NeedMore {
                     needed: PROTOHEADER_LEN,
@@ -196,7 +198,8 @@ impl Decoder {
             };
         };
         let start = PROTOHEADER_LEN + header_len;
-        let end = start + content_len;
+        // Saturating: with a limit of usize::MAX a content-length can be too.
+        let end = start.saturating_add(content_len);
         match buf.get(start..end) {
             Some(content) => {
                 self.stage = Stage::ProtoHeader;

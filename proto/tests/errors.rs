@@ -215,6 +215,18 @@ fn content_too_long_allocates_nothing_for_it() {
 }
 
 #[test]
+fn no_limit_and_the_largest_content_length_do_not_overflow() {
+    let mut decoder = Decoder::with_max_content_length(usize::MAX);
+    let bytes = frame(&header_with_length(u64::MAX), b"abc");
+    for _ in 0..2 {
+        match decoder.decode(&bytes) {
+            Ok(Status::NeedMore { needed }) => assert!(needed > 1 << 40),
+            other => panic!("{other:?}"),
+        }
+    }
+}
+
+#[test]
 fn header_too_long_for_the_protoheader() {
     let mut header = Header::new("binary/x", "binary", 0);
     header.extra.push((

@@ -1,0 +1,31 @@
+//! Decode whatever arrives and answer it: the service never panics, and
+//! every answer is a well-formed message the client side can read.
+#![no_main]
+
+use libfuzzer_sys::fuzz_target;
+use proto::{create_response, process_response, BufferedDecoder, Decoder, Status};
+
+fuzz_target!(|data: &[u8]| {
+    let mut requests = BufferedDecoder::new();
+    requests.feed(data);
+    let mut out = Vec::new();
+    while let Ok(Some(request)) = requests.next_message() {
+        out.clear();
+        create_response(&request, &mut out);
+        let mut decoder = Decoder::new();
+        match decoder.decode(&out) {
+            Ok(Status::Complete { message, consumed }) => {
+                assert_eq!(consumed, out.len());
+                // Every answer is readable: a result text or binary bytes.
+                assert!(process_response(&message).is_ok(), "{:?}", message);
+            }
+            other => panic!("unreadable answer {other:?}"),
+        }
+        // Printing the request as the server does must not panic either.
+        if request.header.is_json() {
+            if let Ok(value) = proto::Value::parse(request.content) {
+                let _ = value.to_string();
+            }
+        }
+    }
+});
