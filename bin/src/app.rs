@@ -1,0 +1,232 @@
+//! The app server's per-connection state machine: the tutorial's
+//! `libserver.Message`.
+//!
+//! `process_events` reads or writes as the mask says. `read` hands what
+//! arrived to the sans-IO decoder, which runs the tutorial's three stages
+//! (`process_protoheader`, `process_jsonheader`, the content); each whole
+//! request is answered by `create_response` and the answer is written at
+//! once. Unlike the tutorial's server, the connection stays open for the
+//! next request, and requests pipelined in one read are all answered, in
+//! order, with one `send`.
+
+use std::io::{self, ErrorKind, Read, Write};
+use std::net::SocketAddr;
+
+use proto::{Decoder, Message, PyBytes, Status, Value};
+use reactor::Interest;
+
+use crate::buffers::Buffers;
+use crate::conn::{Mask, Next};
+use crate::outbox::Outbox;
+use crate::pyrepr::Addr;
+use crate::say::{self, Say};
+
+/// One app connection: the socket, the decoder's stage, and what is owed.
+#[derive(Debug)]
+pub struct ServerMessage<S> {
+    /// The connected socket (a real `TcpStream`, or a double in tests).
+    pub sock: S,
+    /// The peer's address, for the output lines.
+    pub addr: SocketAddr,
+    decoder: Decoder,
+    /// The start of a request whose rest has not arrived (the tutorial's
+    /// `_recv_buffer`); empty, and unallocated, between requests.
+    partial: Vec<u8>,
+    outbox: Outbox,
+    /// No more reading: the peer closed its side, the framing broke, or the
+    /// server is shutting down. Close once nothing is owed.
+    done_reading: bool,
+}
+
+impl<S: Read + Write> ServerMessage<S> {
+    /// A freshly accepted connection; `max_content_length` is the largest
+    /// request content accepted.
+    pub fn new(sock: S, addr: SocketAddr, max_content_length: usize) -> Self {
+        ServerMessage {
+            sock,
+            addr,
+            decoder: Decoder::with_max_content_length(max_content_length),
+            partial: Vec::new(),
+            outbox: Outbox::default(),
+            done_reading: false,
+        }
+    }
+
+    /// Handles one readiness event (the tutorial's `process_events(mask)`).
+    pub fn process_events(&mut self, mask: Mask, bufs: &mut Buffers, say: Say) -> Next {
+        let step = (|| {
+            if mask.write {
+                self.write()?;
+            }
+            // Nothing more is read while answers are owed: a peer that
+            // pipelines and never reads fills its own buffers, not ours.
+            if mask.read && self.outbox.is_empty() && !self.done_reading {
+                self.read(bufs, say)?;
+            }
+            io::Result::Ok(())
+        })();
+        match step {
+            Ok(()) => self.next(),
+            Err(e) => {
+                say::error(format_args!("connection from {}: {e}", Addr(self.addr)));
+                Next::Close
+            }
+        }
+    }
+
+    /// Shutting down: read nothing more, finish the answers owed, close.
+    pub fn drain(&mut self) -> Next {
+        self.done_reading = true;
+        self.next()
+    }
+
+    /// Bytes buffered for this connection (a partial request and unsent
+    /// answers): bounded by one request plus one read's answers.
+    pub fn buffered(&self) -> usize {
+        self.partial.len() + self.outbox.len()
+    }
+
+    fn read(&mut self, bufs: &mut Buffers, say: Say) -> io::Result<()> {
+        let n = match self.sock.read(&mut bufs.scratch) {
+            Ok(0) => {
+                if !self.partial.is_empty() || !self.decoder.is_idle() {
+                    say::error(format_args!(
+                        "connection from {} closed in the middle of a request",
+                        Addr(self.addr)
+                    ));
+                }
+                self.done_reading = true;
+                return Ok(());
+            }
+            Ok(n) => n,
+            // Spurious readiness or a signal: level-triggered, so we will be
+            // told again if there is something to read.
+            Err(e) if matches!(e.kind(), ErrorKind::WouldBlock | ErrorKind::Interrupted) => {
+                return Ok(())
+            }
+            Err(e) => return Err(e),
+        };
+        bufs.out.clear();
+        if self.partial.is_empty() {
+            // The common case: whole requests straight from the scratch
+            // buffer; only a trailing partial one is copied.
+            let used = self.process_requests(&bufs.scratch[..n], &mut bufs.out, say);
+            self.partial.extend_from_slice(&bufs.scratch[used..n]);
+        } else {
+            self.partial.extend_from_slice(&bufs.scratch[..n]);
+            let partial = std::mem::take(&mut self.partial);
+            let used = self.process_requests(&partial, &mut bufs.out, say);
+            self.partial = partial;
+            self.partial.drain(..used);
+            if self.partial.is_empty() {
+                self.partial = Vec::new(); // freed: idle connections hold nothing
+            }
+        }
+        if self.done_reading {
+            // A framing error: the rest of the stream is meaningless.
+            self.partial = Vec::new();
+        }
+        self.outbox.send(&mut self.sock, &bufs.out)
+    }
+
+    /// Decodes and answers every whole request at the start of `buf`,
+    /// appending the answers to `out`; returns how many bytes were used.
+    fn process_requests(&mut self, buf: &[u8], out: &mut Vec<u8>, say: Say) -> usize {
+        let mut used = 0;
+        loop {
+            match self.decoder.decode(&buf[used..]) {
+                Ok(Status::NeedMore { .. }) => return used,
+                Ok(Status::Complete { message, consumed }) => {
+                    used += consumed;
+                    self.process_request(&message, out, say);
+                }
+                Err(e) => {
+                    // Broken framing can't be resynchronised: answer what
+                    // came before it, then close.
+                    say::error(format_args!(
+                        "bad request from {}: {e}; closing the connection",
+                        Addr(self.addr)
+                    ));
+                    self.done_reading = true;
+                    return buf.len();
+                }
+            }
+        }
+    }
+
+    /// The content stage: one whole request, answered into `out`.
+    fn process_request(&mut self, request: &Message<'_>, out: &mut Vec<u8>, say: Say) {
+        if !say.quiet {
+            self.print_request(request);
+        }
+        let start = out.len();
+        proto::create_response(request, out);
+        say.event(format_args!(
+            "sending {} to {}",
+            PyBytes(&out[start..]),
+            Addr(self.addr)
+        ));
+    }
+
+    fn print_request(&self, request: &Message<'_>) {
+        let addr = Addr(self.addr);
+        if !request.header.is_json() {
+            say::always(format_args!(
+                "received {} request from {addr}",
+                request.header.content_type
+            ));
+            return;
+        }
+        match Value::parse(request.content) {
+            Ok(json) => say::always(format_args!("received request {json} from {addr}")),
+            Err(_) => say::always(format_args!(
+                "received request {} from {addr}",
+                PyBytes(request.content)
+            )),
+        }
+    }
+
+    fn write(&mut self) -> io::Result<()> {
+        self.outbox.flush(&mut self.sock).map(drop)
+    }
+
+    /// The interest switch: WRITE while answers are owed, READ otherwise;
+    /// close once reading is over and nothing is owed.
+    fn next(&self) -> Next {
+        if !self.outbox.is_empty() {
+            Next::Wait(Interest::WRITE)
+        } else if self.done_reading {
+            Next::Close
+        } else {
+            Next::Wait(Interest::READ)
+        }
+    }
+}
+
+/// What every app connection shares.
+#[derive(Debug, Clone, Copy)]
+pub struct AppConfig {
+    /// `--max-content-length`: the largest request content accepted.
+    pub max_content_length: usize,
+}
+
+impl crate::serve::Connection for ServerMessage<reactor::net::TcpStream> {
+    type Config = AppConfig;
+    const INITIAL: Interest = Interest::READ;
+
+    fn accept(sock: reactor::net::TcpStream, addr: SocketAddr, config: &AppConfig) -> Self {
+        ServerMessage::new(sock, addr, config.max_content_length)
+    }
+    fn sock(&self) -> &reactor::net::TcpStream {
+        &self.sock
+    }
+    fn addr(&self) -> SocketAddr {
+        self.addr
+    }
+    fn process_events(&mut self, mask: Mask, bufs: &mut Buffers, say: Say) -> Next {
+        ServerMessage::process_events(self, mask, bufs, say)
+    }
+    fn drain(&mut self) -> Next {
+        ServerMessage::drain(self)
+    }
+}

@@ -1,0 +1,17 @@
+//! `app-server HOST PORT`: the tutorial's `app-server.py` on our reactor,
+//! with persistent, pipelined connections. See `../shared/cli.md`.
+
+use std::process::ExitCode;
+
+use clap::Parser;
+use sockets::app::{AppConfig, ServerMessage};
+use sockets::cli::AppServerArgs;
+use sockets::serve::serve;
+
+fn main() -> ExitCode {
+    let args = AppServerArgs::parse();
+    let config = AppConfig {
+        max_content_length: args.max_content_length,
+    };
+    serve::<ServerMessage<reactor::net::TcpStream>>(&args.host, args.port, args.server, config)
+}

@@ -1,0 +1,14 @@
+//! `echo-server HOST PORT`: the tutorial's `multiconn-server.py` on our
+//! reactor. See `../shared/cli.md`.
+
+use std::process::ExitCode;
+
+use clap::Parser;
+use sockets::cli::EchoServerArgs;
+use sockets::echo::EchoMessage;
+use sockets::serve::serve;
+
+fn main() -> ExitCode {
+    let args = EchoServerArgs::parse();
+    serve::<EchoMessage<reactor::net::TcpStream>>(&args.host, args.port, args.server, ())
+}

@@ -1,0 +1,36 @@
+//! `multiconn-client HOST PORT NUM_CONNECTIONS`: the tutorial's
+//! `multiconn-client.py`. See `../shared/cli.md`.
+
+use std::process::ExitCode;
+
+use clap::Parser;
+use sockets::cli::{resolve, MulticonnClientArgs};
+use sockets::clients::{run_clients, ClientConn};
+use sockets::multiconn::MulticonnMessage;
+use sockets::pyrepr::Addr;
+use sockets::say::{self, Say};
+
+fn main() -> ExitCode {
+    let args = MulticonnClientArgs::parse();
+    let addr = match resolve(&args.host, args.port) {
+        Ok(addr) => addr,
+        Err(e) => {
+            say::error(format_args!("{e}"));
+            return ExitCode::FAILURE;
+        }
+    };
+    let say = Say { quiet: false };
+    run_clients(
+        addr,
+        args.num_connections.get(),
+        args.timeout,
+        say,
+        |connid, sock| {
+            say.event(format_args!(
+                "starting connection {connid} to {}",
+                Addr(addr)
+            ));
+            ClientConn::Multiconn(MulticonnMessage::new(sock, connid, addr))
+        },
+    )
+}

@@ -1,0 +1,427 @@
+//! What both servers share: the listening socket, the accept loop, worker
+//! threads, and the graceful stop on SIGINT/SIGTERM.
+//!
+//! This is the tutorial's main loop:
+//!
+//! ```text
+//! while True:
+//!     events = sel.select(timeout=None)
+//!     for key, mask in events:
+//!         if key.data is None:
+//!             accept_wrapper(key.fileobj)
+//!         else:
+//!             message = key.data
+//!             message.process_events(mask)
+//! ```
+//!
+//! `key.data is None` becomes the [`Entry::Listener`] variant, and `message`
+//! the [`Entry::Conn`] variant holding the per-connection state machine.
+
+use std::fmt::Debug;
+use std::io::{self, ErrorKind};
+use std::net::SocketAddr;
+use std::os::fd::{AsFd, BorrowedFd};
+use std::process::ExitCode;
+use std::sync::mpsc;
+use std::thread;
+use std::time::Duration;
+
+use reactor::net::{self, ListenOptions, TcpListener, TcpStream};
+use reactor::signal::{self, Signal};
+use reactor::{Context, EventLoop, Handler, Interest, Ready, TimerId, Token};
+
+use crate::buffers::{with_buffers, Buffers};
+use crate::cli::{resolve, ServerOptions};
+use crate::conn::{Mask, Next};
+use crate::pyrepr::Addr;
+use crate::say::{self, Say};
+
+/// How long an accept waits after running out of descriptors (EMFILE).
+const FD_EXHAUSTED_PAUSE: Duration = Duration::from_millis(100);
+/// How long a stopping server waits for a peer to take its answers.
+const DRAIN_GRACE: Duration = Duration::from_secs(5);
+/// Connections accepted per readable event, so a flood of connects can't
+/// starve the connections already open.
+const ACCEPT_BATCH: usize = 64;
+
+/// A per-connection state machine that a server runs: implemented by the
+/// echo server's and the app server's `Message`.
+pub trait Connection: Debug + Sized + 'static {
+    /// What every connection of the server shares (e.g. the content limit).
+    type Config: Debug + Sync + 'static;
+    /// The interest a new connection registers with.
+    const INITIAL: Interest;
+    /// A freshly accepted connection.
+    fn accept(sock: TcpStream, addr: SocketAddr, config: &Self::Config) -> Self;
+    /// The socket.
+    fn sock(&self) -> &TcpStream;
+    /// The peer.
+    fn addr(&self) -> SocketAddr;
+    /// One readiness event (the tutorial's `process_events(mask)`).
+    fn process_events(&mut self, mask: Mask, bufs: &mut Buffers, say: Say) -> Next;
+    /// The server is stopping: read nothing more, finish what is owed.
+    fn drain(&mut self) -> Next;
+}
+
+/// A server's settings, shared read-only by every worker and connection.
+#[derive(Debug)]
+pub struct Settings<C: Connection> {
+    /// The command-line server options.
+    pub options: ServerOptions,
+    /// The per-connection configuration.
+    pub config: C::Config,
+}
+
+impl<C: Connection> Settings<C> {
+    fn say(&self) -> Say {
+        Say {
+            quiet: self.options.quiet,
+        }
+    }
+}
+
+/// One registration of a server's event loop: the tutorial's `key.data`,
+/// `None` for the listening socket, a `Message` for a connection.
+#[derive(Debug)]
+pub enum Entry<C: Connection> {
+    /// The listening socket.
+    Listener(Acceptor<C>),
+    /// A connection's state machine.
+    Conn(Conn<C>),
+}
+
+/// The listening socket and its accept loop (the tutorial's
+/// `accept_wrapper`).
+#[derive(Debug)]
+pub struct Acceptor<C: Connection> {
+    listener: TcpListener,
+    settings: &'static Settings<C>,
+    /// Most connections this worker keeps open at once.
+    max_connections: usize,
+    /// Why the listener is not asking for connections, if it isn't.
+    paused: Option<Pause>,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum Pause {
+    /// At `--max-connections`: resumes when a connection closes.
+    Full,
+    /// Out of descriptors (EMFILE/ENFILE): resumes when the timer fires.
+    FdExhausted(TimerId),
+}
+
+/// A connection's state machine, with the settings it runs under.
+#[derive(Debug)]
+pub struct Conn<C: Connection> {
+    message: C,
+    settings: &'static Settings<C>,
+}
+
+impl<C: Connection> AsFd for Entry<C> {
+    fn as_fd(&self) -> BorrowedFd<'_> {
+        match self {
+            Entry::Listener(acceptor) => acceptor.listener.as_fd(),
+            Entry::Conn(conn) => conn.message.sock().as_fd(),
+        }
+    }
+}
+
+impl<C: Connection> Handler for Entry<C> {
+    fn process_events(&mut self, cx: &mut Context<'_, Self>, ready: Ready) {
+        match self {
+            Entry::Listener(acceptor) => acceptor.accept_wrapper(cx),
+            Entry::Conn(conn) => {
+                let mask = Mask {
+                    read: ready.is_readable(),
+                    write: ready.is_writable(),
+                };
+                let say = conn.settings.say();
+                let next = with_buffers(|bufs| conn.message.process_events(mask, bufs, say));
+                conn.apply(next, cx);
+            }
+        }
+    }
+
+    fn on_deadline(&mut self, cx: &mut Context<'_, Self>) {
+        if let Entry::Conn(conn) = self {
+            conn.settings.say().event(format_args!(
+                "closing idle connection to {}",
+                Addr(conn.message.addr())
+            ));
+        }
+        cx.close();
+    }
+
+    fn on_timer(&mut self, cx: &mut Context<'_, Self>, id: TimerId) {
+        if let Entry::Listener(acceptor) = self {
+            if acceptor.paused == Some(Pause::FdExhausted(id)) {
+                acceptor.resume(cx);
+            }
+        }
+    }
+}
+
+impl<C: Connection> Conn<C> {
+    /// Carries out what the state machine asked for: the interest switch
+    /// (and a fresh idle deadline), or the close.
+    fn apply(&mut self, next: Next, cx: &mut Context<'_, Entry<C>>) {
+        match next {
+            Next::Wait(interest) => {
+                if let Err(e) = cx.set_interest(interest) {
+                    say::error(format_args!(
+                        "connection from {}: {e}",
+                        Addr(self.message.addr())
+                    ));
+                    cx.close();
+                    return;
+                }
+                if let Some(idle) = self.settings.options.idle_timeout() {
+                    cx.set_deadline(Some(cx.now() + idle));
+                }
+            }
+            Next::Close => {
+                self.settings.say().event(format_args!(
+                    "closing connection to {}",
+                    Addr(self.message.addr())
+                ));
+                cx.close();
+            }
+        }
+    }
+}
+
+impl<C: Connection> Acceptor<C> {
+    /// Accepts what waits in the backlog, registering each new connection.
+    fn accept_wrapper(&mut self, cx: &mut Context<'_, Entry<C>>) {
+        let settings = self.settings;
+        let say = settings.say();
+        for _ in 0..ACCEPT_BATCH {
+            // One registration is the listener; the rest are connections.
+            if cx.registrations() > self.max_connections {
+                self.pause(cx, Pause::Full);
+                return;
+            }
+            match self.listener.accept() {
+                Ok((sock, addr)) => {
+                    say.event(format_args!("accepted connection from {}", Addr(addr)));
+                    // An answer written in two pieces must not wait for the
+                    // peer's delayed ACK (40 ms on Linux).
+                    if let Err(e) = sock.set_nodelay(true) {
+                        say::error(format_args!("connection from {}: {e}", Addr(addr)));
+                        continue;
+                    }
+                    let conn = Conn {
+                        message: C::accept(sock, addr, &settings.config),
+                        settings,
+                    };
+                    match cx.register(Entry::Conn(conn), C::INITIAL) {
+                        Ok(token) => {
+                            if let Some(idle) = settings.options.idle_timeout() {
+                                cx.set_deadline_of(token, Some(cx.now() + idle));
+                            }
+                        }
+                        Err(e) => say::error(format_args!("connection from {}: {e}", Addr(addr))),
+                    }
+                }
+                Err(e) if e.kind() == ErrorKind::WouldBlock => return,
+                Err(e) if net::is_fd_exhaustion(&e) => {
+                    // The connection stays in the backlog and the listener
+                    // stays readable: asking again now would spin. Pause.
+                    say::error(format_args!(
+                        "accept: {e}; pausing the listener for {} ms",
+                        FD_EXHAUSTED_PAUSE.as_millis()
+                    ));
+                    let timer = cx.add_timer(cx.now() + FD_EXHAUSTED_PAUSE);
+                    self.pause(cx, Pause::FdExhausted(timer));
+                    return;
+                }
+                // ECONNABORTED and the like concern one connection only.
+                Err(e) if e.kind() == ErrorKind::Interrupted => continue,
+                Err(e) => say::error(format_args!("accept: {e}")),
+            }
+        }
+    }
+
+    fn pause(&mut self, cx: &mut Context<'_, Entry<C>>, why: Pause) {
+        if cx.set_interest(Interest::NONE).is_ok() {
+            self.paused = Some(why);
+        }
+    }
+
+    fn resume(&mut self, cx: &mut Context<'_, Entry<C>>) {
+        if cx.set_interest(Interest::READ).is_ok() {
+            self.paused = None;
+        }
+    }
+}
+
+/// Runs a server until SIGINT or SIGTERM: binds HOST:PORT, starts one event
+/// loop per worker, prints `listening on ...` once every worker can take
+/// signals, and after a signal prints the shutdown line. Returns the exit
+/// status.
+pub fn serve<C: Connection>(
+    host: &str,
+    port: u16,
+    options: ServerOptions,
+    config: C::Config,
+) -> ExitCode {
+    match start::<C>(host, port, options, config) {
+        Ok(()) => {
+            say::always(format_args!("caught keyboard interrupt, exiting"));
+            ExitCode::SUCCESS
+        }
+        Err(e) => {
+            say::error(format_args!("{e}"));
+            ExitCode::FAILURE
+        }
+    }
+}
+
+fn start<C: Connection>(
+    host: &str,
+    port: u16,
+    options: ServerOptions,
+    config: C::Config,
+) -> io::Result<()> {
+    let addr = resolve(host, port).map_err(io::Error::other)?;
+    let workers = options.workers.get();
+    let max = options.max_connections.get();
+    // Room for every connection, the listeners, and the loops' own fds.
+    let wanted = (max + 64 * workers) as u64;
+    net::raise_fd_limit(wanted)?;
+    // Leaked once: every connection points at the settings for the life of
+    // the process, with no reference count to maintain.
+    let settings: &'static Settings<C> = Box::leak(Box::new(Settings { options, config }));
+    let listeners = bind_listeners(addr, workers)?;
+    let bound = listeners[0].local_addr()?;
+    let per_worker = max.div_ceil(workers);
+
+    let (ready_tx, ready_rx) = mpsc::channel();
+    let mut threads = Vec::with_capacity(workers);
+    for (i, listener) in listeners.into_iter().enumerate() {
+        let ready_tx = ready_tx.clone();
+        let thread = thread::Builder::new()
+            .name(format!("worker-{i}"))
+            .spawn(move || run_worker(listener, settings, per_worker, ready_tx))?;
+        threads.push(thread);
+    }
+    drop(ready_tx);
+    // Each worker says it is ready (or fails) once: signals are caught from
+    // here on, so a test that waits for this line may send SIGINT.
+    for _ in 0..workers {
+        match ready_rx.recv() {
+            Ok(Ok(())) => {}
+            Ok(Err(e)) => return Err(e),
+            Err(_) => return Err(io::Error::other("a worker thread failed to start")),
+        }
+    }
+    say::always(format_args!("listening on {}", Addr(bound)));
+    let mut result = Ok(());
+    for thread in threads {
+        match thread.join() {
+            Ok(Ok(())) => {}
+            Ok(Err(e)) => result = Err(e),
+            Err(_) => result = Err(io::Error::other("a worker thread panicked")),
+        }
+    }
+    result
+}
+
+/// One listener per worker: SO_REUSEPORT on Linux lets the kernel spread
+/// connections among them; elsewhere the workers share one listening socket
+/// (duplicated descriptors), where SO_REUSEPORT does not balance load.
+fn bind_listeners(addr: SocketAddr, workers: usize) -> io::Result<Vec<TcpListener>> {
+    let reuse_port = workers > 1 && cfg!(target_os = "linux");
+    let options = ListenOptions {
+        reuse_port,
+        ..ListenOptions::default()
+    };
+    let first = TcpListener::bind(addr, &options)?;
+    // With port 0 the others must join the port the first one got.
+    let addr = first.local_addr()?;
+    let mut listeners = Vec::with_capacity(workers);
+    for _ in 1..workers {
+        listeners.push(if reuse_port {
+            TcpListener::bind(addr, &options)?
+        } else {
+            first.try_clone()?
+        });
+    }
+    listeners.insert(0, first);
+    Ok(listeners)
+}
+
+/// One worker: an event loop with its listener, until a signal drains it.
+fn run_worker<C: Connection>(
+    listener: TcpListener,
+    settings: &'static Settings<C>,
+    max_connections: usize,
+    ready: mpsc::Sender<io::Result<()>>,
+) -> io::Result<()> {
+    let setup = (|| {
+        let mut event_loop = EventLoop::new()?;
+        event_loop.set_trace(settings.options.trace);
+        signal::notify(&[Signal::SIGINT, Signal::SIGTERM], &event_loop.waker())?;
+        let acceptor = Acceptor {
+            listener,
+            settings,
+            max_connections,
+            paused: None,
+        };
+        let token = event_loop.register(Entry::Listener(acceptor), Interest::READ)?;
+        io::Result::Ok((event_loop, token))
+    })();
+    let (mut event_loop, listener) = match setup {
+        Ok(ok) => {
+            let _ = ready.send(Ok(()));
+            ok
+        }
+        Err(e) => {
+            let _ = ready.send(Err(io::Error::new(e.kind(), e.to_string())));
+            return Err(e);
+        }
+    };
+    loop {
+        event_loop.turn(None)?;
+        if !signal::pending().is_empty() {
+            return drain(&mut event_loop, listener);
+        }
+        resume_if_room(&mut event_loop, listener, max_connections)?;
+    }
+}
+
+/// A listener paused at `--max-connections` resumes once a connection has
+/// closed (checked after each turn: one slot lookup).
+fn resume_if_room<C: Connection>(
+    event_loop: &mut EventLoop<Entry<C>>,
+    listener: Token,
+    max_connections: usize,
+) -> io::Result<()> {
+    if event_loop.len() > max_connections {
+        return Ok(());
+    }
+    if let Some(Entry::Listener(acceptor)) = event_loop.get_mut(listener) {
+        if acceptor.paused == Some(Pause::Full) {
+            acceptor.paused = None;
+            event_loop.set_interest(listener, Interest::READ)?;
+        }
+    }
+    Ok(())
+}
+
+/// The graceful stop: no more accepting, every connection finishes the
+/// answers it owes (or gives up after a grace period), then the loop ends.
+fn drain<C: Connection>(event_loop: &mut EventLoop<Entry<C>>, listener: Token) -> io::Result<()> {
+    event_loop.close(listener);
+    event_loop.for_each(|entry, cx| {
+        if let Entry::Conn(conn) = entry {
+            let next = conn.message.drain();
+            conn.apply(next, cx);
+            cx.set_deadline(Some(cx.now() + DRAIN_GRACE));
+        }
+    });
+    while !event_loop.is_empty() {
+        event_loop.turn(None)?;
+    }
+    Ok(())
+}
