@@ -4,3 +4,4 @@
 pub mod bare_epoll;
 pub mod mio_pingpong;
 pub mod pingpong;
+pub mod pingpong_compare;

@@ -9,7 +9,7 @@ use std::time::Duration;
 use mio::net::TcpStream;
 use mio::{Events, Interest, Poll, Token};
 
-use crate::pingpong::{std_tcp_pair, MSG};
+use crate::pingpong::{complete_messages, std_tcp_pair, MSG, READ_BUF};
 
 const CLIENT: Token = Token(0);
 const SERVER: Token = Token(1);
@@ -43,44 +43,42 @@ impl MioPingPong {
 
     /// Do `rounds` round trips.
     pub fn run(&mut self, rounds: u64) -> io::Result<()> {
-        let mut buf = [7u8; MSG];
-        let (mut client_got, mut server_got) = (0, 0);
+        let mut buf = [7u8; READ_BUF];
+        let (mut client_partial, mut server_partial) = (0, 0);
         let mut remaining = rounds;
-        self.client.write_all(&buf)?;
-        while remaining > 0 {
+        self.client.write_all(&buf[..MSG])?;
+        loop {
             self.poll.poll(&mut self.events, None)?;
             for event in self.events.iter() {
-                let (stream, got) = match event.token() {
-                    CLIENT => (&mut self.client, &mut client_got),
-                    _ => (&mut self.server, &mut server_got),
+                let client = event.token() == CLIENT;
+                let (stream, partial) = if client {
+                    (&mut self.client, &mut client_partial)
+                } else {
+                    (&mut self.server, &mut server_partial)
                 };
-                // Edge-triggered: read until a short read or WouldBlock.
+                // Edge-triggered: read until WouldBlock or a short read.
                 loop {
-                    match stream.read(&mut buf[*got..]) {
+                    let n = match stream.read(&mut buf) {
                         Ok(0) => return Err(io::ErrorKind::UnexpectedEof.into()),
-                        Ok(n) => {
-                            *got += n;
-                            if *got < MSG {
-                                continue;
-                            }
-                            *got = 0;
-                            if event.token() == CLIENT {
-                                remaining -= 1;
-                                if remaining == 0 {
-                                    return Ok(());
-                                }
-                            }
-                            stream.write_all(&buf)?;
-                            // A full message that ended a short read: drained.
-                            break;
-                        }
+                        Ok(n) => n,
                         Err(e) if e.kind() == io::ErrorKind::WouldBlock => break,
                         Err(e) => return Err(e),
+                    };
+                    for _ in 0..complete_messages(partial, n) {
+                        if client {
+                            remaining -= 1;
+                            if remaining == 0 {
+                                return Ok(());
+                            }
+                        }
+                        stream.write_all(&buf[..MSG])?;
+                    }
+                    if n < buf.len() {
+                        break;
                     }
                 }
             }
         }
-        Ok(())
     }
 }
 

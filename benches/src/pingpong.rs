@@ -52,13 +52,27 @@ pub fn reactor_tcp_pair() -> io::Result<(TcpStream, TcpStream)> {
     Ok((client, server))
 }
 
+/// Size of the read buffer: larger than a message, so a read shorter than
+/// the buffer tells an edge-triggered driver that the socket is drained.
+pub const READ_BUF: usize = 4096;
+
+/// Count the complete messages among `n` newly read bytes; `partial` holds
+/// the bytes of an incomplete message across reads.
+#[inline]
+pub fn complete_messages(partial: &mut usize, n: usize) -> usize {
+    *partial += n;
+    let messages = *partial / MSG;
+    *partial %= MSG;
+    messages
+}
+
 /// One end of the exchange. The client counts round trips and sends the
-/// next ping; the server echoes what it reads.
+/// next ping; the server echoes each message it completes.
 pub struct End {
     stream: TcpStream,
     client: bool,
-    buf: [u8; MSG],
-    got: usize,
+    buf: [u8; READ_BUF],
+    partial: usize,
     remaining: u64,
 }
 
@@ -75,28 +89,23 @@ impl Handler for End {
             return;
         }
         // Level-triggered: one read; anything left is reported again.
-        match (&self.stream).read(&mut self.buf[self.got..]) {
-            Ok(0) => cx.close(),
-            Ok(n) => {
-                self.got += n;
-                if self.got < MSG {
-                    return;
-                }
-                self.got = 0;
-                if self.client {
-                    self.remaining -= 1;
-                    if self.remaining == 0 {
-                        cx.stop();
-                        return;
-                    }
-                }
-                // 64 bytes into an idle loopback socket: never partial.
-                if (&self.stream).write_all(&self.buf).is_err() {
-                    cx.close();
+        let n = match (&self.stream).read(&mut self.buf) {
+            Ok(0) => return cx.close(),
+            Ok(n) => n,
+            Err(e) if e.kind() == io::ErrorKind::WouldBlock => return,
+            Err(_) => return cx.close(),
+        };
+        for _ in 0..complete_messages(&mut self.partial, n) {
+            if self.client {
+                self.remaining -= 1;
+                if self.remaining == 0 {
+                    return cx.stop();
                 }
             }
-            Err(e) if e.kind() == io::ErrorKind::WouldBlock => {}
-            Err(_) => cx.close(),
+            // 64 bytes into an idle loopback socket: never partial.
+            if (&self.stream).write_all(&self.buf[..MSG]).is_err() {
+                return cx.close();
+            }
         }
     }
 }
@@ -115,8 +124,8 @@ impl ReactorPingPong {
         let end = |stream, client| End {
             stream,
             client,
-            buf: [7; MSG],
-            got: 0,
+            buf: [7; READ_BUF],
+            partial: 0,
             remaining: 0,
         };
         let client = event_loop.register(end(client, true), Interest::READ)?;
@@ -131,7 +140,7 @@ impl ReactorPingPong {
             .get_mut(self.client)
             .ok_or_else(|| io::Error::other("client closed"))?;
         client.remaining = rounds;
-        (&client.stream).write_all(&client.buf)?;
+        (&client.stream).write_all(&client.buf[..MSG])?;
         self.event_loop.run()
     }
 }

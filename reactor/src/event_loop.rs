@@ -8,10 +8,15 @@
 //! matches and is dropped. Finding a registration from an event is one
 //! index and one comparison: no hashing.
 //!
-//! While a handler runs, it is taken out of its slot, so the [`Context`] it
-//! receives can borrow the whole loop mutably: register new sockets, switch
-//! its own interest, close itself.
+//! Handlers live in their own `Vec`, beside the slots' bookkeeping, and stay
+//! in place while they run: the [`Context`] a handler receives borrows
+//! everything else mutably (selector, slots, timers), so it can register new
+//! sockets, switch its own interest and close itself, and a handler that
+//! holds a large buffer inline is never copied to be called. A handler
+//! registered during a call is parked and moved into place when the call
+//! returns.
 
+use std::cell::Cell;
 use std::fmt;
 use std::io;
 use std::os::fd::{AsFd, AsRawFd, OwnedFd, RawFd};
@@ -137,10 +142,10 @@ pub struct Turn {
     pub woken: bool,
 }
 
-struct Slot<H> {
-    /// `None` while free, and while the handler runs (taken out).
-    handler: Option<H>,
-    /// Whether the slot is in use (its handler may be out, running).
+/// A registration's bookkeeping (its handler is in `EventLoop::handlers`,
+/// at the same index).
+struct Slot {
+    /// Whether the slot is in use.
     live: bool,
     generation: u32,
     fd: RawFd,
@@ -152,14 +157,20 @@ struct Slot<H> {
     next_free: u32,
 }
 
-/// Everything but the event buffer: what a [`Context`] may touch.
+/// Everything but the handlers and the event buffer: what a [`Context`] may
+/// touch.
 struct Core<H> {
     selector: Selector,
-    slots: Vec<Slot<H>>,
+    slots: Vec<Slot>,
+    /// Handlers registered during a handler call, with their slot index:
+    /// moved into place when the call returns (capacity reused).
+    pending: Vec<(usize, H)>,
     free: u32,
     len: usize,
     timers: Timers,
-    now: Instant,
+    /// The time after the last wait, read on first use: a batch that never
+    /// asks (no deadlines, no timers, no `cx.now()`) costs no clock read.
+    now: Cell<Option<Instant>>,
     trace: bool,
     stopped: bool,
 }
@@ -167,6 +178,8 @@ struct Core<H> {
 /// Owns the selector and the handlers; dispatches every event to its handler.
 pub struct EventLoop<H: Handler> {
     core: Core<H>,
+    /// The handler of slot `i` is `handlers[i]`.
+    handlers: Vec<Option<H>>,
     events: Events,
     waker_read: Arc<OwnedFd>,
     waker: Waker,
@@ -195,13 +208,15 @@ impl<H: Handler> EventLoop<H> {
             core: Core {
                 selector,
                 slots: Vec::new(),
+                pending: Vec::new(),
                 free: NO_SLOT,
                 len: 0,
                 timers: Timers::default(),
-                now: Instant::now(),
+                now: Cell::new(None),
                 trace: false,
                 stopped: false,
             },
+            handlers: Vec::new(),
             events: Events::with_capacity(events),
             waker_read,
             waker: Waker::new(waker_write),
@@ -234,15 +249,17 @@ impl<H: Handler> EventLoop<H> {
     /// `sel.register(sock, events, data=message)`). On failure the handler
     /// (and its socket) is dropped.
     pub fn register(&mut self, handler: H, interest: Interest) -> io::Result<Token> {
-        self.core.insert(handler, interest)
+        let token = self.core.insert(handler, interest)?;
+        self.place_pending();
+        Ok(token)
     }
 
     /// Unregister and drop the handler of `token`. Returns whether it was
     /// still registered.
     pub fn close(&mut self, token: Token) -> bool {
-        match self.core.take(token) {
-            Some((index, handler)) => {
-                self.core.release(index, handler);
+        match self.core.slot_index(token) {
+            Some(index) => {
+                self.release(index);
                 true
             }
             None => false,
@@ -261,25 +278,37 @@ impl<H: Handler> EventLoop<H> {
         }
     }
 
-    /// Borrow the handler of `token`, if registered and not running.
+    /// Switch the interest of `token`'s registration from outside a handler
+    /// (e.g. resume a paused listener once there is room). Returns whether
+    /// it is registered; no system call when the interest is unchanged.
+    pub fn set_interest(&mut self, token: Token, interest: Interest) -> io::Result<bool> {
+        match self.core.slot_index(token) {
+            Some(index) => self
+                .core
+                .set_interest(index, token, interest)
+                .map(|()| true),
+            None => Ok(false),
+        }
+    }
+
+    /// Borrow the handler of `token`, if registered.
     pub fn get_mut(&mut self, token: Token) -> Option<&mut H> {
         let index = self.core.slot_index(token)?;
-        self.core.slots[index].handler.as_mut()
+        self.handlers.get_mut(index)?.as_mut()
     }
 
     /// Visit every handler with a context, as if it had an event (e.g. to
     /// tell every connection to drain on SIGINT). Handlers registered during
     /// the visit are not visited.
     pub fn for_each(&mut self, mut f: impl FnMut(&mut H, &mut Context<'_, H>)) {
-        let end = self.core.slots.len();
+        let end = self.handlers.len();
         for index in 0..end {
-            let slot = &mut self.core.slots[index];
-            let token = make_token(index, slot.generation);
-            if let Some(mut handler) = slot.handler.take() {
+            let token = make_token(index, self.core.slots[index].generation);
+            if let Some(handler) = self.handlers[index].as_mut() {
                 let mut cx = Context::new(&mut self.core, index, token);
-                f(&mut handler, &mut cx);
+                f(handler, &mut cx);
                 let closed = cx.closed;
-                self.core.put_back(index, handler, closed);
+                self.after_call(index, closed);
             }
         }
     }
@@ -293,14 +322,14 @@ impl<H: Handler> EventLoop<H> {
     /// nearer), dispatch every event to its handler, then run the deadlines
     /// and timers that are due.
     pub fn turn(&mut self, timeout: Option<Duration>) -> io::Result<Turn> {
-        let wait = if self.core.timers.is_empty() {
+        let wait = if self.core.timers.is_empty() || timeout == Some(Duration::ZERO) {
             timeout
         } else {
             self.core.timers.wait_for(Instant::now(), timeout)
         };
         self.core.selector.select(&mut self.events, wait)?;
-        // One clock read per wait, shared by every handler of the batch.
-        self.core.now = Instant::now();
+        // At most one clock read per wait, shared by the whole batch.
+        self.core.now.set(None);
         let mut turn = Turn {
             events: self.events.len(),
             woken: false,
@@ -313,11 +342,11 @@ impl<H: Handler> EventLoop<H> {
                 sys::drain_waker(&self.waker_read);
                 turn.woken = true;
             } else {
-                self.core.dispatch(event);
+                self.dispatch(event);
             }
         }
         if !self.core.timers.is_empty() {
-            self.core.fire_due();
+            self.fire_due();
         }
         Ok(turn)
     }
@@ -337,6 +366,105 @@ impl<H: Handler> EventLoop<H> {
     pub fn queued_deadlines(&self) -> usize {
         self.core.timers.queued_deadlines()
     }
+
+    /// Hand one event to its handler, unless it is stale (its registration
+    /// closed earlier in this batch, or its slot reused since).
+    #[inline]
+    fn dispatch(&mut self, event: Event) {
+        let Some(index) = self.core.slot_index(event.token) else {
+            return;
+        };
+        let slot = &self.core.slots[index];
+        let ready = Ready::of(event, slot.interest);
+        if ready.is_empty() {
+            return;
+        }
+        if self.core.trace {
+            println!("ready fd={} {}", slot.fd, ready);
+        }
+        let Some(handler) = self.handlers.get_mut(index).and_then(Option::as_mut) else {
+            return;
+        };
+        let mut cx = Context::new(&mut self.core, index, event.token);
+        handler.process_events(&mut cx, ready);
+        let closed = cx.closed;
+        self.after_call(index, closed);
+    }
+
+    /// After a handler call: drop it if it closed itself, and move the
+    /// handlers it registered into place.
+    #[inline]
+    fn after_call(&mut self, index: usize, closed: bool) {
+        if closed {
+            self.release(index);
+        }
+        if !self.core.pending.is_empty() {
+            self.place_pending();
+        }
+    }
+
+    fn place_pending(&mut self) {
+        for (index, handler) in self.core.pending.drain(..) {
+            if index >= self.handlers.len() {
+                self.handlers.resize_with(index + 1, || None);
+            }
+            self.handlers[index] = Some(handler);
+        }
+    }
+
+    /// Unregister first, then drop the handler (closing its socket): an fd
+    /// is never closed while registered.
+    fn release(&mut self, index: usize) {
+        self.core.release(index);
+        self.handlers[index] = None;
+    }
+
+    fn fire_due(&mut self) {
+        let now = self.core.now();
+        while let Some((at, token)) = self.core.timers.pop_due_deadline(now) {
+            let Some(index) = self.core.slot_index(token) else {
+                continue;
+            };
+            let slot = &mut self.core.slots[index];
+            if slot.queued != Some(at) {
+                continue; // superseded by an earlier entry for this slot
+            }
+            slot.queued = None;
+            match slot.deadline {
+                None => {}
+                Some(later) if later > now => {
+                    slot.queued = Some(later);
+                    self.core.timers.push_deadline(later, token);
+                }
+                Some(_) => {
+                    slot.deadline = None;
+                    if self.core.trace {
+                        println!("timeout fd={}", slot.fd);
+                    }
+                    let Some(handler) = self.handlers.get_mut(index).and_then(Option::as_mut)
+                    else {
+                        continue;
+                    };
+                    let mut cx = Context::new(&mut self.core, index, token);
+                    handler.on_deadline(&mut cx);
+                    let closed = cx.closed;
+                    self.after_call(index, closed);
+                }
+            }
+        }
+        while let Some((id, token)) = self.core.timers.pop_due_timer(now) {
+            let Some(index) = self.core.slot_index(token) else {
+                continue;
+            };
+            let Some(handler) = self.handlers.get_mut(index).and_then(Option::as_mut) else {
+                continue;
+            };
+            let mut cx = Context::new(&mut self.core, index, token);
+            handler.on_timer(&mut cx, id);
+            let closed = cx.closed;
+            self.after_call(index, closed);
+        }
+    }
 }
 
 #[inline]
@@ -345,51 +473,24 @@ fn make_token(index: usize, generation: u32) -> Token {
 }
 
 impl<H: Handler> Core<H> {
+    #[inline]
+    fn now(&self) -> Instant {
+        match self.now.get() {
+            Some(now) => now,
+            None => {
+                let now = Instant::now();
+                self.now.set(Some(now));
+                now
+            }
+        }
+    }
+
     /// The slot of a live registration whose generation matches `token`.
     #[inline]
     fn slot_index(&self, token: Token) -> Option<usize> {
         let index = (token.0 & 0xffff_ffff) as usize;
         let slot = self.slots.get(index)?;
         (slot.live && slot.generation == (token.0 >> 32) as u32).then_some(index)
-    }
-
-    /// Take the handler out of `token`'s slot (None if stale or running).
-    #[inline]
-    fn take(&mut self, token: Token) -> Option<(usize, H)> {
-        let index = self.slot_index(token)?;
-        self.slots[index].handler.take().map(|h| (index, h))
-    }
-
-    #[inline]
-    fn dispatch(&mut self, event: Event) {
-        let Some(index) = self.slot_index(event.token) else {
-            return; // stale: closed earlier in this batch, or slot reused
-        };
-        let slot = &mut self.slots[index];
-        let ready = Ready::of(event, slot.interest);
-        if ready.is_empty() {
-            return;
-        }
-        let Some(mut handler) = slot.handler.take() else {
-            return;
-        };
-        if self.trace {
-            println!("ready fd={} {}", slot.fd, ready);
-        }
-        let mut cx = Context::new(self, index, event.token);
-        handler.process_events(&mut cx, ready);
-        let closed = cx.closed;
-        self.put_back(index, handler, closed);
-    }
-
-    /// After a handler ran: put it back, or drop it if it closed itself.
-    #[inline]
-    fn put_back(&mut self, index: usize, handler: H, closed: bool) {
-        if closed {
-            self.release(index, handler);
-        } else {
-            self.slots[index].handler = Some(handler);
-        }
     }
 
     fn insert(&mut self, handler: H, interest: Interest) -> io::Result<Token> {
@@ -404,7 +505,6 @@ impl<H: Handler> Core<H> {
                 ));
             }
             self.slots.push(Slot {
-                handler: None,
                 live: false,
                 generation: 0,
                 fd: -1,
@@ -424,7 +524,7 @@ impl<H: Handler> Core<H> {
         if self.free as usize == index {
             self.free = slot.next_free;
         }
-        slot.handler = Some(handler);
+        self.pending.push((index, handler));
         slot.live = true;
         slot.fd = fd;
         slot.interest = interest;
@@ -434,17 +534,16 @@ impl<H: Handler> Core<H> {
         Ok(token)
     }
 
-    /// Unregister, drop the handler (closing its socket), free the slot.
-    fn release(&mut self, index: usize, handler: H) {
+    /// Unregister and free the slot (the caller then drops the handler).
+    fn release(&mut self, index: usize) {
         let slot = &mut self.slots[index];
-        // The fd is open (the handler we hold owns it) and registered; the
-        // only failure left is the kernel's, and the close below removes the
-        // registration anyway.
+        // The fd is open (its handler, dropped only after this, owns it) and
+        // registered; the only failure left is the kernel's, and the close
+        // that follows removes the registration anyway.
         let _ = self.selector.unregister_raw(slot.fd);
         if self.trace {
             println!("unregister fd={}", slot.fd);
         }
-        drop(handler);
         slot.live = false;
         slot.fd = -1;
         slot.interest = Interest::NONE;
@@ -480,49 +579,6 @@ impl<H: Handler> Core<H> {
                 slot.queued = Some(at);
                 self.timers.push_deadline(at, token);
             }
-        }
-    }
-
-    fn fire_due(&mut self) {
-        let now = self.now;
-        while let Some((at, token)) = self.timers.pop_due_deadline(now) {
-            let Some(index) = self.slot_index(token) else {
-                continue;
-            };
-            let slot = &mut self.slots[index];
-            if slot.queued != Some(at) {
-                continue; // superseded by an earlier entry for this slot
-            }
-            slot.queued = None;
-            match slot.deadline {
-                None => {}
-                Some(later) if later > now => {
-                    slot.queued = Some(later);
-                    self.timers.push_deadline(later, token);
-                }
-                Some(_) => {
-                    slot.deadline = None;
-                    let Some(mut handler) = slot.handler.take() else {
-                        continue;
-                    };
-                    if self.trace {
-                        println!("timeout fd={}", slot.fd);
-                    }
-                    let mut cx = Context::new(self, index, token);
-                    handler.on_deadline(&mut cx);
-                    let closed = cx.closed;
-                    self.put_back(index, handler, closed);
-                }
-            }
-        }
-        while let Some((id, token)) = self.timers.pop_due_timer(now) {
-            let Some((index, mut handler)) = self.take(token) else {
-                continue;
-            };
-            let mut cx = Context::new(self, index, token);
-            handler.on_timer(&mut cx, id);
-            let closed = cx.closed;
-            self.put_back(index, handler, closed);
         }
     }
 }
@@ -597,9 +653,24 @@ impl<'a, H: Handler> Context<'a, H> {
         self.core.set_deadline(self.index, self.token, deadline);
     }
 
-    /// The time read once after the last `select` returned.
+    /// Set (or clear) the idle deadline of another registration, such as
+    /// the connection a listener just registered. Ignored if `token` is
+    /// stale.
+    pub fn set_deadline_of(&mut self, token: Token, deadline: Option<Instant>) {
+        if let Some(index) = self.core.slot_index(token) {
+            self.core.set_deadline(index, token, deadline);
+        }
+    }
+
+    /// How many handlers are registered (this one included).
+    pub fn registrations(&self) -> usize {
+        self.core.len
+    }
+
+    /// The time after the last `select` returned: read from the clock on
+    /// the first call after each wait, then the same for the whole batch.
     pub fn now(&self) -> Instant {
-        self.core.now
+        self.core.now()
     }
 
     /// Schedule a one-shot [`Handler::on_timer`] call for this registration.
@@ -699,7 +770,7 @@ mod tests {
             },
         ];
         for event in batch {
-            event_loop.core.dispatch(event);
+            event_loop.dispatch(event);
         }
         let c = event_loop.get_mut(b).unwrap().registered.unwrap();
         assert_eq!(c.0 as u32, a.0 as u32, "c reuses a's slot");

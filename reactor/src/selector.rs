@@ -284,7 +284,11 @@ pub(crate) fn millis_rounded_up(timeout: Option<Duration>) -> i32 {
     match timeout {
         None => -1,
         Some(t) => {
-            let ms = t.as_nanos().div_ceil(1_000_000);
+            // Whole milliseconds, plus one for any fraction (no u128 division).
+            let ms = t
+                .as_secs()
+                .saturating_mul(1000)
+                .saturating_add(u64::from(t.subsec_nanos().div_ceil(1_000_000)));
             i32::try_from(ms).unwrap_or(i32::MAX)
         }
     }
