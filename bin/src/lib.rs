@@ -18,6 +18,7 @@ pub mod client;
 pub mod clients;
 pub mod conn;
 pub mod echo;
+pub mod loadgen;
 pub mod multiconn;
 pub mod outbox;
 pub mod pyrepr;

@@ -35,3 +35,8 @@ pub fn always(line: fmt::Arguments<'_>) {
 pub fn error(line: fmt::Arguments<'_>) {
     let _ = writeln!(std::io::stderr().lock(), "error: {line}");
 }
+
+/// A progress line on stderr, without the `error:` prefix.
+pub fn progress(line: fmt::Arguments<'_>) {
+    let _ = writeln!(std::io::stderr().lock(), "{line}");
+}
