@@ -1,7 +1,10 @@
 //! The reactor beside mio and a bare epoll loop.
 //!
 //! `pingpong`: K round trips of 64-byte messages over one loopback TCP pair,
-//! both ends in one thread; throughput in round trips per second.
+//! both ends in one thread; throughput in round trips per second. Our
+//! reactor and `bare_epoll` are level-triggered; mio and `bare_epoll_et`
+//! edge-triggered. For ratios on a busy machine, prefer the interleaved
+//! comparison in `benches/src/pingpong_compare.rs`.
 //! `idle_select`: one zero-timeout select over 10,000 idle registrations.
 //!
 //! Run: `cargo bench -p benches --bench reactor -- --warm-up-time 1 --measurement-time 5`
@@ -51,6 +54,18 @@ fn pingpong(c: &mut Criterion) {
                 let start = Instant::now();
                 for _ in 0..iters {
                     bare.run(K).expect("bare ping-pong");
+                }
+                start.elapsed()
+            })
+        });
+        // Edge-triggered like mio: shows what level-triggering costs in the
+        // kernel (each reported socket is polled again at the next wait).
+        let mut bare_et = benches::bare_epoll::BareEpoll::edge_triggered().expect("bare pair");
+        group.bench_function("bare_epoll_et", |b| {
+            b.iter_custom(|iters| {
+                let start = Instant::now();
+                for _ in 0..iters {
+                    bare_et.run(K).expect("bare ET ping-pong");
                 }
                 start.elapsed()
             })
