@@ -59,16 +59,17 @@ impl<'a> Header<'a> {
     /// and the content). The content-length limit is the decoder's business,
     /// not checked here.
     pub fn parse(json: &'a [u8]) -> Result<Self, Error> {
-        // Checked up front so that bad UTF-8 reads as such, not as bad JSON.
-        if let Err(e) = std::str::from_utf8(json) {
-            return Err(Error::HeaderNotUtf8 {
-                valid_up_to: e.valid_up_to(),
-            });
-        }
         let mut raw = RawHeader::default();
         match parse_object(json, &mut raw) {
-            Err(e) => Err(Error::HeaderNotJson {
-                reason: e.to_string(),
+            // serde_json checks the UTF-8 of what it accepts; only a failure
+            // needs a second look to say whether the bytes or the JSON broke.
+            Err(e) => Err(match std::str::from_utf8(json) {
+                Err(bad) => Error::HeaderNotUtf8 {
+                    valid_up_to: bad.valid_up_to(),
+                },
+                Ok(_) => Error::HeaderNotJson {
+                    reason: e.to_string(),
+                },
             }),
             Ok(Shape::Not(found)) => Err(Error::HeaderNotObject { found }),
             Ok(Shape::Object) => raw.check(),
