@@ -23,9 +23,9 @@ use std::os::fd::{AsFd, AsRawFd, OwnedFd, RawFd};
 use std::sync::Arc;
 use std::time::{Duration, Instant};
 
-use crate::selector::{Event, ERROR, HANGUP, READABLE, WRITABLE};
+use crate::selector::Event;
 use crate::timer::Timers;
-use crate::{sys, Events, Interest, Selector, TimerId, Token, Waker};
+use crate::{sys, Context, Events, Interest, Ready, Selector, TimerId, Token, Waker};
 
 /// The token of the loop's own waker registration; no slot ever has it.
 const WAKER_TOKEN: Token = Token(u64::MAX);
@@ -53,86 +53,6 @@ pub trait Handler: AsFd + Sized {
     }
 }
 
-/// The readiness given to [`Handler::process_events`] (the tutorial's
-/// `mask`). A hang-up or an error is also reported as readable and writable
-/// (within the registered interest): the next `read`, `write` or
-/// `take_error` then says exactly what happened.
-#[derive(Clone, Copy, PartialEq, Eq)]
-pub struct Ready(u8);
-
-impl Ready {
-    #[inline]
-    fn of(event: Event, interest: Interest) -> Ready {
-        let mut mask = 0;
-        if interest.is_readable() {
-            mask |= READABLE;
-        }
-        if interest.is_writable() {
-            mask |= WRITABLE;
-        }
-        let mut flags = event.flags;
-        if flags & (HANGUP | ERROR) != 0 {
-            flags |= READABLE | WRITABLE;
-        }
-        Ready((flags & mask) | (flags & (HANGUP | ERROR)))
-    }
-    /// A read (or accept) would not block.
-    #[inline]
-    pub fn is_readable(self) -> bool {
-        self.0 & READABLE != 0
-    }
-    /// A write (or a connect's completion) would not block.
-    #[inline]
-    pub fn is_writable(self) -> bool {
-        self.0 & WRITABLE != 0
-    }
-    /// The peer hung up.
-    #[inline]
-    pub fn is_hangup(self) -> bool {
-        self.0 & HANGUP != 0
-    }
-    /// An error is pending on the socket.
-    #[inline]
-    pub fn is_error(self) -> bool {
-        self.0 & ERROR != 0
-    }
-    #[inline]
-    fn is_empty(self) -> bool {
-        self.0 == 0
-    }
-}
-
-impl fmt::Display for Ready {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        let words = [
-            (READABLE, "READ"),
-            (WRITABLE, "WRITE"),
-            (HANGUP, "HUP"),
-            (ERROR, "ERR"),
-        ];
-        let mut first = true;
-        for (bit, word) in words {
-            if self.0 & bit != 0 {
-                if !first {
-                    f.write_str("|")?;
-                }
-                f.write_str(word)?;
-                first = false;
-            }
-        }
-        if first {
-            f.write_str("NONE")?;
-        }
-        Ok(())
-    }
-}
-
-impl fmt::Debug for Ready {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        fmt::Display::fmt(self, f)
-    }
-}
-
 /// What one [`EventLoop::turn`] did.
 #[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
 pub struct Turn {
@@ -144,35 +64,35 @@ pub struct Turn {
 
 /// A registration's bookkeeping (its handler is in `EventLoop::handlers`,
 /// at the same index).
-struct Slot {
+pub(crate) struct Slot {
     /// Whether the slot is in use.
-    live: bool,
-    generation: u32,
-    fd: RawFd,
-    interest: Interest,
+    pub(crate) live: bool,
+    pub(crate) generation: u32,
+    pub(crate) fd: RawFd,
+    pub(crate) interest: Interest,
     /// The idle deadline as last set.
-    deadline: Option<Instant>,
+    pub(crate) deadline: Option<Instant>,
     /// The deadline of this slot's live entry in the heap, if any.
-    queued: Option<Instant>,
-    next_free: u32,
+    pub(crate) queued: Option<Instant>,
+    pub(crate) next_free: u32,
 }
 
 /// Everything but the handlers and the event buffer: what a [`Context`] may
 /// touch.
-struct Core<H> {
-    selector: Selector,
-    slots: Vec<Slot>,
+pub(crate) struct Core<H> {
+    pub(crate) selector: Selector,
+    pub(crate) slots: Vec<Slot>,
     /// Handlers registered during a handler call, with their slot index:
     /// moved into place when the call returns (capacity reused).
-    pending: Vec<(usize, H)>,
-    free: u32,
-    len: usize,
-    timers: Timers,
+    pub(crate) pending: Vec<(usize, H)>,
+    pub(crate) free: u32,
+    pub(crate) len: usize,
+    pub(crate) timers: Timers,
     /// The time after the last wait, read on first use: a batch that never
     /// asks (no deadlines, no timers, no `cx.now()`) costs no clock read.
-    now: Cell<Option<Instant>>,
-    trace: bool,
-    stopped: bool,
+    pub(crate) now: Cell<Option<Instant>>,
+    pub(crate) trace: bool,
+    pub(crate) stopped: bool,
 }
 
 /// Owns the selector and the handlers; dispatches every event to its handler.
@@ -414,7 +334,7 @@ impl<H: Handler> EventLoop<H> {
 
     /// Unregister first, then drop the handler (closing its socket): an fd
     /// is never closed while registered.
-    fn release(&mut self, index: usize) {
+    pub(crate) fn release(&mut self, index: usize) {
         self.core.release(index);
         self.handlers[index] = None;
     }
@@ -474,7 +394,7 @@ fn make_token(index: usize, generation: u32) -> Token {
 
 impl<H: Handler> Core<H> {
     #[inline]
-    fn now(&self) -> Instant {
+    pub(crate) fn now(&self) -> Instant {
         match self.now.get() {
             Some(now) => now,
             None => {
@@ -487,13 +407,13 @@ impl<H: Handler> Core<H> {
 
     /// The slot of a live registration whose generation matches `token`.
     #[inline]
-    fn slot_index(&self, token: Token) -> Option<usize> {
+    pub(crate) fn slot_index(&self, token: Token) -> Option<usize> {
         let index = (token.0 & 0xffff_ffff) as usize;
         let slot = self.slots.get(index)?;
         (slot.live && slot.generation == (token.0 >> 32) as u32).then_some(index)
     }
 
-    fn insert(&mut self, handler: H, interest: Interest) -> io::Result<Token> {
+    pub(crate) fn insert(&mut self, handler: H, interest: Interest) -> io::Result<Token> {
         let fd = handler.as_fd().as_raw_fd();
         let index = if self.free != NO_SLOT {
             self.free as usize
@@ -556,7 +476,12 @@ impl<H: Handler> Core<H> {
         self.len -= 1;
     }
 
-    fn set_interest(&mut self, index: usize, token: Token, interest: Interest) -> io::Result<()> {
+    pub(crate) fn set_interest(
+        &mut self,
+        index: usize,
+        token: Token,
+        interest: Interest,
+    ) -> io::Result<()> {
         let slot = &mut self.slots[index];
         if slot.interest == interest {
             return Ok(()); // no syscall for no change
@@ -569,7 +494,7 @@ impl<H: Handler> Core<H> {
         Ok(())
     }
 
-    fn set_deadline(&mut self, index: usize, token: Token, deadline: Option<Instant>) {
+    pub(crate) fn set_deadline(&mut self, index: usize, token: Token, deadline: Option<Instant>) {
         let slot = &mut self.slots[index];
         slot.deadline = deadline;
         if let Some(at) = deadline {
@@ -583,122 +508,12 @@ impl<H: Handler> Core<H> {
     }
 }
 
-/// What a running handler can do to the loop (the tutorial's `key` and
-/// `sel` together).
-pub struct Context<'a, H: Handler> {
-    core: &'a mut Core<H>,
-    index: usize,
-    token: Token,
-    closed: bool,
-}
-
-impl<H: Handler> fmt::Debug for Context<'_, H> {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.debug_struct("Context")
-            .field("token", &self.token)
-            .field("interest", &self.interest())
-            .finish_non_exhaustive()
-    }
-}
-
-impl<'a, H: Handler> Context<'a, H> {
-    #[inline]
-    fn new(core: &'a mut Core<H>, index: usize, token: Token) -> Self {
-        Context {
-            core,
-            index,
-            token,
-            closed: false,
-        }
-    }
-
-    /// This registration's token.
-    pub fn token(&self) -> Token {
-        self.token
-    }
-
-    /// This registration's current interest.
-    pub fn interest(&self) -> Interest {
-        self.core.slots[self.index].interest
-    }
-
-    /// Switch this registration's interest (the tutorial's
-    /// `selector.modify(sock, events, data=self)`): READ|WRITE while there
-    /// is something to send, READ once it is sent, NONE to pause. No system
-    /// call when the interest is unchanged.
-    pub fn set_interest(&mut self, interest: Interest) -> io::Result<()> {
-        if self.closed {
-            return Ok(());
-        }
-        self.core.set_interest(self.index, self.token, interest)
-    }
-
-    /// Register another socket's handler (a listener accepting a
-    /// connection). On failure the handler (and its socket) is dropped.
-    pub fn register(&mut self, handler: H, interest: Interest) -> io::Result<Token> {
-        self.core.insert(handler, interest)
-    }
-
-    /// Close this registration: once the current call returns, the loop
-    /// unregisters the socket and drops the handler. Events still pending
-    /// for it in this batch are dropped.
-    pub fn close(&mut self) {
-        self.closed = true;
-    }
-
-    /// Set (`Some`) or clear (`None`) this registration's idle deadline;
-    /// when it passes, [`Handler::on_deadline`] runs. Moving it later costs
-    /// a field write.
-    pub fn set_deadline(&mut self, deadline: Option<Instant>) {
-        self.core.set_deadline(self.index, self.token, deadline);
-    }
-
-    /// Set (or clear) the idle deadline of another registration, such as
-    /// the connection a listener just registered. Ignored if `token` is
-    /// stale.
-    pub fn set_deadline_of(&mut self, token: Token, deadline: Option<Instant>) {
-        if let Some(index) = self.core.slot_index(token) {
-            self.core.set_deadline(index, token, deadline);
-        }
-    }
-
-    /// How many handlers are registered (this one included).
-    pub fn registrations(&self) -> usize {
-        self.core.len
-    }
-
-    /// The time after the last `select` returned: read from the clock on
-    /// the first call after each wait, then the same for the whole batch.
-    pub fn now(&self) -> Instant {
-        self.core.now()
-    }
-
-    /// Schedule a one-shot [`Handler::on_timer`] call for this registration.
-    pub fn add_timer(&mut self, at: Instant) -> TimerId {
-        self.core.timers.add_timer(at, self.token)
-    }
-
-    /// Cancel a timer; returns whether it was still pending.
-    pub fn cancel_timer(&mut self, id: TimerId) -> bool {
-        self.core.timers.cancel_timer(id)
-    }
-
-    /// Make [`EventLoop::run`] return after this turn.
-    pub fn stop(&mut self) {
-        self.core.stopped = true;
-    }
-
-    /// Whether tracing is on (for handlers that print their own steps).
-    pub fn is_tracing(&self) -> bool {
-        self.core.trace
-    }
-}
-
 #[cfg(test)]
 mod tests {
     //! kqueue reports readable and writable as two events of one batch; on
     //! epoll the kernel cannot produce that, so the batch is made by hand.
     use super::*;
+    use crate::selector::{ERROR, HANGUP, READABLE, WRITABLE};
     use std::os::fd::BorrowedFd;
     use std::os::unix::net::UnixStream;
 

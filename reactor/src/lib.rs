@@ -97,17 +97,21 @@
 //! ```
 #![deny(missing_docs)]
 
+mod context;
 mod event_loop;
 mod interest;
 pub mod net;
+mod ready;
 mod selector;
 pub mod signal;
 mod sys;
 mod timer;
 mod waker;
 
-pub use event_loop::{Context, EventLoop, Handler, Ready, Turn};
+pub use context::Context;
+pub use event_loop::{EventLoop, Handler, Turn};
 pub use interest::Interest;
+pub use ready::Ready;
 pub use selector::{Event, Events, Selector, Token};
 pub use timer::TimerId;
 pub use waker::Waker;
