@@ -415,15 +415,15 @@ impl<H: Handler> Core<H> {
 
     pub(crate) fn insert(&mut self, handler: H, interest: Interest) -> io::Result<Token> {
         let fd = handler.as_fd().as_raw_fd();
-        let index = if self.free != NO_SLOT {
-            self.free as usize
-        } else {
+        if self.free == NO_SLOT {
             if self.slots.len() >= (NO_SLOT - 1) as usize {
                 return Err(io::Error::new(
                     io::ErrorKind::OutOfMemory,
                     "event loop slab is full",
                 ));
             }
+            // A new slot joins the free list first, so a registration that
+            // fails below leaves it there for the next one.
             self.slots.push(Slot {
                 live: false,
                 generation: 0,
@@ -433,17 +433,16 @@ impl<H: Handler> Core<H> {
                 queued: None,
                 next_free: NO_SLOT,
             });
-            self.slots.len() - 1
-        };
+            self.free = (self.slots.len() - 1) as u32;
+        }
+        let index = self.free as usize;
         let token = make_token(index, self.slots[index].generation);
         self.selector.register_raw(fd, token, interest)?;
         if self.trace {
             println!("register fd={fd} interest={interest}");
         }
         let slot = &mut self.slots[index];
-        if self.free as usize == index {
-            self.free = slot.next_free;
-        }
+        self.free = slot.next_free;
         self.pending.push((index, handler));
         slot.live = true;
         slot.fd = fd;
