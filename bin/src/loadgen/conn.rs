@@ -1,7 +1,7 @@
 //! One load connection: keeps `depth` requests in flight and checks every
 //! byte of the answers.
 
-use std::cell::RefCell;
+use std::cell::{Cell, RefCell};
 use std::collections::VecDeque;
 use std::io::{self, ErrorKind, Read};
 use std::net::SocketAddr;
@@ -32,6 +32,9 @@ pub struct Shared {
     pub timeout: Duration,
     /// The counters and the latency histogram.
     pub stats: RefCell<Stats>,
+    /// The run is over: send no new request, only finish the ones started,
+    /// and wait for their answers.
+    pub stopping: Cell<bool>,
 }
 
 /// A connection of the load.
@@ -80,6 +83,8 @@ impl LoadConn {
     fn fail(&self, cx: &mut Context<'_, Self>, what: &str) {
         let mut stats = self.shared.stats.borrow_mut();
         stats.errors += 1;
+        // Requests in flight here will never be answered.
+        stats.lost += self.sent_at.len() as u64;
         if stats.errors <= 10 {
             crate::say::error(format_args!("connection to {}: {what}", self.shared.addr));
         }
@@ -97,7 +102,12 @@ impl LoadConn {
             self.shared.depth as u64
         };
         let answered = self.received / work.response_len as u64;
-        let allowed = (answered + limit) * request_len;
+        let allowed = if self.shared.stopping.get() {
+            // Only the rest of a request already started.
+            self.sent.div_ceil(request_len) * request_len
+        } else {
+            (answered + limit) * request_len
+        };
         while self.sent < allowed {
             let chunk = work.to_send(self.sent, (allowed - self.sent) as usize);
             let n = send_some(&mut self.sock, chunk)?;
@@ -107,6 +117,7 @@ impl LoadConn {
             for _ in first..past {
                 self.sent_at.push_back(now);
             }
+            self.shared.stats.borrow_mut().sent += past - first;
             self.sent += n as u64;
             if n < chunk.len() {
                 return Ok(true);
@@ -169,7 +180,7 @@ impl Handler for LoadConn {
                 return self.fail(cx, &what);
             }
             let response_len = self.shared.workload.response_len as u64;
-            if self.shared.churn && self.received == response_len {
+            if self.shared.churn && self.received == response_len && !self.shared.stopping.get() {
                 // One answer per connection: close, and open the next.
                 cx.close();
                 let shared = Rc::clone(&self.shared);

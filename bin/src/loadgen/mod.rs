@@ -17,7 +17,7 @@ mod conn;
 mod stats;
 mod workload;
 
-use std::cell::RefCell;
+use std::cell::{Cell, RefCell};
 use std::io;
 use std::net::{SocketAddr, ToSocketAddrs};
 use std::num::NonZeroUsize;
@@ -138,6 +138,7 @@ pub fn run(args: &LoadgenArgs) -> io::Result<Report> {
         churn: args.churn,
         timeout: args.timeout,
         stats: RefCell::new(Stats::new()),
+        stopping: Cell::new(false),
     });
     let mut event_loop = EventLoop::with_capacity(conns.clamp(64, 4096))?;
     for _ in 0..conns {
@@ -186,10 +187,14 @@ pub fn run(args: &LoadgenArgs) -> io::Result<Report> {
         event_loop.turn(Some(wake.saturating_duration_since(now)))?;
     }
     let finished = Instant::now();
+    shared.stats.borrow_mut().stop_measuring();
+    let own_end = own_cpu_seconds();
+    let server_end = args.server_pid.map(cpu_seconds_of_pid).transpose()?;
+    drain(&mut event_loop, &shared, args.timeout)?;
     let (began, own_start, server_start) =
         window.ok_or_else(|| io::Error::other("the run ended before measuring began"))?;
-    let server_cpu = match (args.server_pid, server_start) {
-        (Some(pid), Some(before)) => Some(cpu_seconds_of_pid(pid)? - before),
+    let server_cpu = match (server_end, server_start) {
+        (Some(after), Some(before)) => Some(after - before),
         _ => None,
     };
     let stats = shared.stats.borrow();
@@ -197,7 +202,29 @@ pub fn run(args: &LoadgenArgs) -> io::Result<Report> {
         args,
         &stats,
         finished - began,
-        own_cpu_seconds() - own_start,
+        own_end - own_start,
         server_cpu,
     ))
+}
+
+/// The end of a run: no new request, and every answer still owed is waited
+/// for (at most `timeout` without progress), so that `answered == sent`
+/// proves no request was lost.
+fn drain(
+    event_loop: &mut EventLoop<LoadConn>,
+    shared: &Shared,
+    timeout: Duration,
+) -> io::Result<()> {
+    shared.stopping.set(true);
+    // Connections keep their own no-progress deadlines; this bounds the
+    // whole drain as well.
+    let give_up = Instant::now() + timeout;
+    while shared.stats.borrow().outstanding() > 0 && !event_loop.is_empty() {
+        let now = Instant::now();
+        if now >= give_up {
+            break;
+        }
+        event_loop.turn(Some(give_up - now))?;
+    }
+    Ok(())
 }

@@ -19,8 +19,12 @@ pub struct Stats {
     pub bytes: u64,
     /// Errors over the whole run.
     pub errors: u64,
-    /// Answers over the whole run (for the progress lines).
+    /// Answers over the whole run, drain included.
     pub total_messages: u64,
+    /// Requests sent over the whole run (counted from their first byte).
+    pub sent: u64,
+    /// Requests in flight on connections that failed: never answered.
+    pub lost: u64,
     /// Latency in microseconds, measured window only.
     latency: Histogram<u64>,
 }
@@ -34,11 +38,18 @@ impl Stats {
             bytes: 0,
             errors: 0,
             total_messages: 0,
+            sent: 0,
+            lost: 0,
             // 1 µs to 100 s at 3 significant digits: a fixed-size array, so
             // recording never allocates.
             latency: Histogram::new_with_bounds(1, 100_000_000, 3)
                 .expect("constant histogram bounds are valid"),
         }
+    }
+
+    /// Requests sent and neither answered nor lost yet.
+    pub fn outstanding(&self) -> u64 {
+        self.sent - self.total_messages - self.lost
     }
 
     /// The warm-up is over: count from now on.
@@ -47,6 +58,11 @@ impl Stats {
         self.messages = 0;
         self.bytes = 0;
         self.latency.reset();
+    }
+
+    /// The measured window is over: what the drain receives is not timed.
+    pub fn stop_measuring(&mut self) {
+        self.measuring = false;
     }
 
     /// One answer arrived `latency` after its request left.
@@ -92,6 +108,11 @@ pub struct Report {
     pub latency_us: [u64; 5],
     /// Errors over the whole run.
     pub errors: u64,
+    /// Requests sent over the whole run.
+    pub sent: u64,
+    /// Answers received over the whole run, the final drain included: equal
+    /// to `sent` when every request was answered.
+    pub answered: u64,
     /// loadgen's own CPU seconds in the window (its headroom).
     pub loadgen_cpu: f64,
     /// The server's CPU seconds in the window, with --server-pid.
@@ -133,6 +154,8 @@ impl Report {
                 h.max(),
             ],
             errors: stats.errors,
+            sent: stats.sent,
+            answered: stats.total_messages,
             loadgen_cpu,
             server_cpu,
         }
@@ -154,7 +177,7 @@ impl Report {
                 "{{\"mode\": \"{}\", \"conns\": {}, \"size\": {}, \"depth\": {}, \"churn\": {}, ",
                 "\"seconds\": {:.3}, \"messages\": {}, \"msgs_per_sec\": {:.1}, \"mib_per_sec\": {:.3}, ",
                 "\"latency_us\": {{\"p50\": {}, \"p90\": {}, \"p99\": {}, \"p999\": {}, \"max\": {}}}, ",
-                "\"errors\": {}, \"loadgen_cpu_sec\": {:.4}, \"server_cpu_sec\": {}, ",
+                "\"errors\": {}, \"sent\": {}, \"answered\": {}, \"loadgen_cpu_sec\": {:.4}, \"server_cpu_sec\": {}, ",
                 "\"msgs_per_server_cpu_sec\": {}}}"
             ),
             self.mode,
@@ -172,6 +195,8 @@ impl Report {
             p999,
             max,
             self.errors,
+            self.sent,
+            self.answered,
             self.loadgen_cpu,
             opt(self.server_cpu),
             opt(self.msgs_per_server_cpu_sec()),
@@ -211,6 +236,11 @@ impl fmt::Display for Report {
                 "server CPU: {cpu:.2} s, {rate:.0} messages per server CPU second"
             )?;
         }
+        writeln!(
+            f,
+            "answered: {} of {} requests sent",
+            self.answered, self.sent
+        )?;
         write!(f, "errors: {}", self.errors)
     }
 }
