@@ -3,5 +3,6 @@
 #[cfg(target_os = "linux")]
 pub mod bare_epoll;
 pub mod mio_pingpong;
+pub mod peers;
 pub mod pingpong;
 pub mod pingpong_compare;

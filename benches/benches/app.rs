@@ -1,0 +1,67 @@
+//! The search service over loopback: our `app-server` beside a tokio server
+//! built on the same sans-IO codec (`peer-server tokio-app`), driven by the
+//! same client (`benches::peers::client`), every answer checked byte for
+//! byte.
+//!
+//! Two groups: 1 connection in ping-pong, and 50 connections with 16
+//! `search morpheus` requests in flight on each. Each timed iteration sends
+//! K requests and waits for every answer; throughput is in requests per
+//! second. Servers are separate processes started once, outside the timing
+//! (ours from `target/release`: `cargo build --release -p sockets` first).
+//!
+//! Run: `cargo build --release -p sockets && cargo bench -p benches --bench app`
+
+use std::path::Path;
+use std::time::{Duration, Instant};
+
+use benches::peers::client::{Client, Workload};
+use benches::peers::spawn::{workspace_program, Server};
+use criterion::{criterion_group, criterion_main, Criterion, SamplingMode, Throughput};
+
+/// (connections, requests in flight per connection, requests per iteration)
+const LOADS: [(usize, usize, u64); 2] = [(1, 1, 1_000), (50, 16, 20_000)];
+
+fn app(c: &mut Criterion) {
+    let peer = Path::new(env!("CARGO_BIN_EXE_peer-server"));
+    let ours = workspace_program("app-server").expect("our app-server");
+    let servers = [
+        (
+            "ours",
+            Server::spawn(&ours, &["-q", "127.0.0.1", "0"]).expect("app-server"),
+        ),
+        (
+            "tokio",
+            Server::spawn(peer, &["tokio-app", "127.0.0.1", "0"]).expect("tokio-app"),
+        ),
+    ];
+    let workload = Workload::app("search", "morpheus");
+    for (conns, depth, k) in LOADS {
+        let mut group = c.benchmark_group(format!("app_{conns}conn_d{depth}_morpheus"));
+        group.throughput(Throughput::Elements(k));
+        group.sampling_mode(SamplingMode::Flat);
+        for (name, server) in &servers {
+            let mut client =
+                Client::connect(server.addr(), conns, depth, &workload).expect("connect");
+            group.bench_function(*name, |b| {
+                b.iter_custom(|iters| {
+                    let start = Instant::now();
+                    for _ in 0..iters {
+                        client.run(k).expect(name);
+                    }
+                    start.elapsed()
+                })
+            });
+        }
+        group.finish();
+    }
+}
+
+criterion_group! {
+    name = benches;
+    config = Criterion::default()
+        .warm_up_time(Duration::from_secs(1))
+        .measurement_time(Duration::from_secs(3))
+        .sample_size(20);
+    targets = app
+}
+criterion_main!(benches);

@@ -1,0 +1,86 @@
+//! Echo over loopback: our `echo-server` beside a bare epoll loop, mio and
+//! tokio, all driven by the same client (`benches::peers::client`).
+//!
+//! One group per (connections, message size), the servers side by side:
+//! 1 connection in ping-pong (depth 1), and 50 connections with 16 messages
+//! in flight on each; 64 B and 4 KiB messages. Each timed iteration sends
+//! K messages and waits for every byte back (all checked); throughput is in
+//! messages per second. The servers are separate processes, started once,
+//! outside the timing: ours from `target/release` (build it first:
+//! `cargo build --release -p sockets`), the peers from this crate's
+//! `peer-server`.
+//!
+//! On a 2-core machine the client takes one core and the server the other,
+//! so these figures mix both sides' costs; `scripts/bench.sh` compares the
+//! servers by their own CPU time.
+//!
+//! Run: `cargo build --release -p sockets && cargo bench -p benches --bench echo`
+
+use std::path::Path;
+use std::time::{Duration, Instant};
+
+use benches::peers::client::{Client, Workload};
+use benches::peers::spawn::{workspace_program, Server};
+use criterion::{criterion_group, criterion_main, Criterion, SamplingMode, Throughput};
+
+/// (connections, messages in flight per connection, messages per iteration)
+const LOADS: [(usize, usize, u64); 2] = [(1, 1, 1_000), (50, 16, 20_000)];
+/// Message sizes, with their labels.
+const SIZES: [(usize, &str); 2] = [(64, "64B"), (4096, "4KiB")];
+
+/// Our server and the peers, by the name the report shows.
+fn start_servers() -> Vec<(&'static str, Server)> {
+    let peer = Path::new(env!("CARGO_BIN_EXE_peer-server"));
+    let ours = workspace_program("echo-server").expect("our echo-server");
+    let mut servers = vec![(
+        "ours",
+        Server::spawn(&ours, &["-q", "127.0.0.1", "0"]).expect("echo-server"),
+    )];
+    let mut peers = vec![("mio", "mio-echo"), ("tokio", "tokio-echo")];
+    if cfg!(target_os = "linux") {
+        peers.insert(0, ("bare_epoll", "bare-echo"));
+    }
+    for (name, kind) in peers {
+        let server = Server::spawn(peer, &[kind, "127.0.0.1", "0"]).expect(kind);
+        servers.push((name, server));
+    }
+    servers
+}
+
+fn echo(c: &mut Criterion) {
+    let servers = start_servers();
+    for (conns, depth, k) in LOADS {
+        for (size, label) in SIZES {
+            let mut group = c.benchmark_group(format!("echo_{conns}conn_d{depth}_{label}"));
+            group.throughput(Throughput::Elements(k));
+            // Every iteration is already K messages: no need to ramp.
+            group.sampling_mode(SamplingMode::Flat);
+            let workload = Workload::echo(size);
+            for (name, server) in &servers {
+                let mut client =
+                    Client::connect(server.addr(), conns, depth, &workload).expect("connect");
+                group.bench_function(*name, |b| {
+                    b.iter_custom(|iters| {
+                        let start = Instant::now();
+                        for _ in 0..iters {
+                            client.run(k).expect(name);
+                        }
+                        start.elapsed()
+                    })
+                });
+            }
+            group.finish();
+        }
+    }
+}
+
+criterion_group! {
+    name = benches;
+    // 16 benchmarks in about a minute and a half.
+    config = Criterion::default()
+        .warm_up_time(Duration::from_secs(1))
+        .measurement_time(Duration::from_secs(3))
+        .sample_size(20);
+    targets = echo
+}
+criterion_main!(benches);
