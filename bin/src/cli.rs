@@ -4,6 +4,7 @@
 //! argument prints the usage on stderr and exits with status 2, `--help` and
 //! `--version` print to stdout and exit 0.
 
+use std::io::Write;
 use std::net::{SocketAddr, ToSocketAddrs};
 use std::num::NonZeroUsize;
 use std::time::Duration;
@@ -114,6 +115,33 @@ pub struct AppClientArgs {
     /// Print only the `got ...` lines.
     #[arg(short, long)]
     pub quiet: bool,
+}
+
+/// Parses the program's arguments as `../shared/cli.md` says: `--help` and
+/// `--version` print to stdout and exit 0; a missing or malformed argument
+/// prints the error and the usage line on stderr and exits 2. (clap's own
+/// `parse` leaves the usage line out when a value is malformed, as in
+/// `PORT notaport`.)
+pub fn parse<T: Parser>() -> T {
+    match T::try_parse() {
+        Ok(args) => args,
+        Err(e) => usage_error(e, T::command()),
+    }
+}
+
+fn usage_error(e: clap::Error, mut command: clap::Command) -> ! {
+    if !e.use_stderr() {
+        e.exit(); // --help, --version: stdout, status 0
+    }
+    let mut text = e.render().to_string();
+    if !text.contains("Usage:") {
+        // Where clap puts it for the other errors: before the `--help` hint.
+        let usage = format!("\n{}\n", command.render_usage());
+        let at = text.find("\nFor more information").unwrap_or(text.len());
+        text.insert_str(at, &usage);
+    }
+    let _ = write!(std::io::stderr().lock(), "{text}");
+    std::process::exit(2)
 }
 
 /// Parses a non-negative, finite number of seconds (`1`, `0.5`).

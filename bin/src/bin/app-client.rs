@@ -3,7 +3,6 @@
 
 use std::process::ExitCode;
 
-use clap::Parser;
 use sockets::cli::{resolve, AppClientArgs};
 use sockets::client::ClientMessage;
 use sockets::clients::{run_clients, ClientConn};
@@ -11,7 +10,7 @@ use sockets::pyrepr::Addr;
 use sockets::say::{self, Say};
 
 fn main() -> ExitCode {
-    let args = AppClientArgs::parse();
+    let args: AppClientArgs = sockets::cli::parse();
     let addr = match resolve(&args.host, args.port) {
         Ok(addr) => addr,
         Err(e) => {

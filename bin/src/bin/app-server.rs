@@ -3,13 +3,12 @@
 
 use std::process::ExitCode;
 
-use clap::Parser;
 use sockets::app::{AppConfig, ServerMessage};
 use sockets::cli::AppServerArgs;
 use sockets::serve::serve;
 
 fn main() -> ExitCode {
-    let args = AppServerArgs::parse();
+    let args: AppServerArgs = sockets::cli::parse();
     let config = AppConfig {
         max_content_length: args.max_content_length,
     };

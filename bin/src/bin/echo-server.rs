@@ -3,12 +3,11 @@
 
 use std::process::ExitCode;
 
-use clap::Parser;
 use sockets::cli::EchoServerArgs;
 use sockets::echo::EchoMessage;
 use sockets::serve::serve;
 
 fn main() -> ExitCode {
-    let args = EchoServerArgs::parse();
+    let args: EchoServerArgs = sockets::cli::parse();
     serve::<EchoMessage<reactor::net::TcpStream>>(&args.host, args.port, args.server, ())
 }

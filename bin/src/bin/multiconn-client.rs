@@ -3,7 +3,6 @@
 
 use std::process::ExitCode;
 
-use clap::Parser;
 use sockets::cli::{resolve, MulticonnClientArgs};
 use sockets::clients::{run_clients, ClientConn};
 use sockets::multiconn::MulticonnMessage;
@@ -11,7 +10,7 @@ use sockets::pyrepr::Addr;
 use sockets::say::{self, Say};
 
 fn main() -> ExitCode {
-    let args = MulticonnClientArgs::parse();
+    let args: MulticonnClientArgs = sockets::cli::parse();
     let addr = match resolve(&args.host, args.port) {
         Ok(addr) => addr,
         Err(e) => {
