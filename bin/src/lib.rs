@@ -24,3 +24,4 @@ pub mod outbox;
 pub mod pyrepr;
 pub mod say;
 pub mod serve;
+pub mod sim;

@@ -1,0 +1,233 @@
+//! Driving the per-connection state machines with no network: an in-memory
+//! socket double and the invariants every run must keep. Used by the
+//! property tests and the fuzz targets (`bin/fuzz/`).
+//!
+//! A script of [`Step`]s says, for each readiness event, how many more bytes
+//! the peer has delivered, how much room the kernel's send buffer has (zero
+//! means a write returns `EAGAIN`), and which readiness is reported (any
+//! interleaving, even readiness the socket doesn't have: spurious events
+//! must be harmless). After the script, the peer's bytes all arrive, EOF
+//! follows, and the send buffer drains; the connection must then close
+//! having sent exactly the right bytes.
+
+use std::io::{self, ErrorKind, Read, Write};
+use std::net::SocketAddr;
+
+use crate::app::ServerMessage;
+use crate::buffers::{with_buffers, READ_SIZE};
+use crate::conn::{Mask, Next};
+use crate::echo::EchoMessage;
+use crate::say::Say;
+
+/// A socket whose peer sends `input`, released a few bytes at a time.
+#[derive(Debug, Default)]
+pub struct MemSocket {
+    input: Vec<u8>,
+    /// Bytes of `input` the peer has sent so far.
+    delivered: usize,
+    /// Bytes of `input` the connection has read.
+    read: usize,
+    /// The peer closed its side after `input`.
+    eof: bool,
+    /// What the connection wrote.
+    pub output: Vec<u8>,
+    /// Room left in the kernel's send buffer.
+    room: usize,
+}
+
+impl Read for MemSocket {
+    fn read(&mut self, buf: &mut [u8]) -> io::Result<usize> {
+        if self.read == self.delivered {
+            return if self.eof {
+                Ok(0)
+            } else {
+                Err(ErrorKind::WouldBlock.into())
+            };
+        }
+        let n = buf.len().min(self.delivered - self.read);
+        buf[..n].copy_from_slice(&self.input[self.read..self.read + n]);
+        self.read += n;
+        Ok(n)
+    }
+}
+
+impl Write for MemSocket {
+    fn write(&mut self, buf: &[u8]) -> io::Result<usize> {
+        if self.room == 0 {
+            return Err(ErrorKind::WouldBlock.into());
+        }
+        let n = buf.len().min(self.room);
+        self.output.extend_from_slice(&buf[..n]);
+        self.room -= n;
+        Ok(n)
+    }
+    fn flush(&mut self) -> io::Result<()> {
+        Ok(())
+    }
+}
+
+/// One readiness event of a script.
+#[derive(Debug, Clone, Copy)]
+pub struct Step {
+    /// More bytes the peer sends before this event.
+    pub deliver: usize,
+    /// Room the send buffer gains before this event.
+    pub room: usize,
+    /// The readiness reported.
+    pub mask: Mask,
+}
+
+impl Step {
+    /// A step from three arbitrary bytes (for fuzzers).
+    pub fn from_bytes(deliver: u8, room: u8, mask: u8) -> Step {
+        Step {
+            // Mostly small, sometimes a large burst.
+            deliver: if deliver == 255 {
+                1 << 16
+            } else {
+                usize::from(deliver)
+            },
+            room: if room == 255 {
+                1 << 20
+            } else {
+                usize::from(room) * 8
+            },
+            mask: Mask {
+                read: mask & 1 != 0,
+                write: mask & 2 != 0,
+            },
+        }
+    }
+}
+
+const PEER: SocketAddr = SocketAddr::V4(std::net::SocketAddrV4::new(
+    std::net::Ipv4Addr::LOCALHOST,
+    40000,
+));
+const QUIET: Say = Say { quiet: true };
+
+/// What a connection must send for `input`: the answer to every whole
+/// request before the first framing error, in order.
+pub fn expected_answers(input: &[u8], max_content_length: usize) -> Vec<u8> {
+    let mut decoder = proto::Decoder::with_max_content_length(max_content_length);
+    let mut out = Vec::new();
+    let mut used = 0;
+    while let Ok(proto::Status::Complete { message, consumed }) = decoder.decode(&input[used..]) {
+        proto::create_response(&message, &mut out);
+        used += consumed;
+    }
+    out
+}
+
+/// A per-connection state machine the checks can drive.
+trait Machine {
+    fn sock(&mut self) -> &mut MemSocket;
+    fn event(&mut self, mask: Mask) -> Next;
+    /// Bytes held for the connection.
+    fn buffered(&self) -> usize;
+}
+
+impl Machine for ServerMessage<MemSocket> {
+    fn sock(&mut self) -> &mut MemSocket {
+        &mut self.sock
+    }
+    fn event(&mut self, mask: Mask) -> Next {
+        with_buffers(|bufs| self.process_events(mask, bufs, QUIET))
+    }
+    fn buffered(&self) -> usize {
+        ServerMessage::buffered(self)
+    }
+}
+
+impl Machine for EchoMessage<MemSocket> {
+    fn sock(&mut self) -> &mut MemSocket {
+        &mut self.sock
+    }
+    fn event(&mut self, mask: Mask) -> Next {
+        with_buffers(|bufs| self.process_events(mask, &mut bufs.scratch, QUIET))
+    }
+    fn buffered(&self) -> usize {
+        self.sock.read - self.sock.output.len()
+    }
+}
+
+/// Runs `machine` through `steps`, then to the end (all bytes delivered,
+/// EOF, unlimited room), checking after every event that at most `bound`
+/// bytes are buffered. Returns what it wrote, or which invariant broke.
+fn drive(
+    machine: &mut impl Machine,
+    input: &[u8],
+    steps: &[Step],
+    bound: usize,
+) -> Result<Vec<u8>, String> {
+    machine.sock().input = input.to_vec();
+    let everything = Step {
+        deliver: input.len(),
+        room: usize::MAX / 2,
+        mask: Mask {
+            read: true,
+            write: true,
+        },
+    };
+    // Each final event reads up to READ_SIZE bytes: more events than that
+    // takes means the connection stalls.
+    let ending = std::iter::repeat_n(&everything, input.len() / READ_SIZE + 16);
+    for (i, &step) in steps.iter().chain(ending).enumerate() {
+        let sock = machine.sock();
+        if i >= steps.len() {
+            sock.eof = true;
+        }
+        sock.delivered = sock.delivered.saturating_add(step.deliver).min(input.len());
+        sock.room = sock.room.saturating_add(step.room);
+        let next = machine.event(step.mask);
+        if machine.buffered() > bound {
+            return Err(format!(
+                "{} bytes buffered, above the bound {bound}",
+                machine.buffered()
+            ));
+        }
+        if next == Next::Close {
+            return Ok(std::mem::take(&mut machine.sock().output));
+        }
+    }
+    Err("the connection never closes after EOF".into())
+}
+
+/// Checks the app server's `Message` on `input` and `steps`: no panic,
+/// bounded buffers (the partial request and one read's answers), and on
+/// close exactly the answers to every whole request before the first
+/// framing error, each once, in order.
+pub fn check_server(input: &[u8], steps: &[Step], max_content_length: usize) -> Result<(), String> {
+    let mut message = ServerMessage::new(MemSocket::default(), PEER, max_content_length);
+    let bound = 2 * (max_content_length + u16::MAX as usize + 2 + READ_SIZE);
+    let out = drive(&mut message, input, steps, bound)?;
+    let expected = expected_answers(input, max_content_length);
+    if out != expected {
+        let at = out
+            .iter()
+            .zip(&expected)
+            .take_while(|(a, b)| a == b)
+            .count();
+        return Err(format!(
+            "sent {} answer bytes, expected {}; they differ from byte {at}",
+            out.len(),
+            expected.len()
+        ));
+    }
+    Ok(())
+}
+
+/// Checks the echo server's `Message`: every byte comes back, in order, at
+/// most one read is ever owed, and the connection closes after EOF.
+pub fn check_echo(input: &[u8], steps: &[Step]) -> Result<(), String> {
+    let mut message = EchoMessage::new(MemSocket::default(), PEER);
+    let out = drive(&mut message, input, steps, READ_SIZE)?;
+    if out != input {
+        return Err(format!(
+            "echoed {} bytes of {}, or others",
+            out.len(),
+            input.len()
+        ));
+    }
+    Ok(())
+}
