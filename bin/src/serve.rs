@@ -18,8 +18,8 @@
 //! the [`Entry::Conn`] variant holding the per-connection state machine.
 
 use std::fmt::Debug;
-use std::io::{self, ErrorKind};
-use std::net::SocketAddr;
+use std::io::{self, ErrorKind, Read};
+use std::net::{Shutdown, SocketAddr};
 use std::os::fd::{AsFd, BorrowedFd};
 use std::process::ExitCode;
 use std::sync::mpsc;
@@ -40,6 +40,8 @@ use crate::say::{self, Say};
 const FD_EXHAUSTED_PAUSE: Duration = Duration::from_millis(100);
 /// How long a stopping server waits for a peer to take its answers.
 const DRAIN_GRACE: Duration = Duration::from_secs(5);
+/// Reads of discarded input per event while a closing connection lingers.
+const LINGER_READS: usize = 16;
 /// Connections accepted per readable event, so a flood of connects can't
 /// starve the connections already open.
 const ACCEPT_BATCH: usize = 64;
@@ -115,6 +117,12 @@ enum Pause {
 pub struct Conn<C: Connection> {
     message: C,
     settings: &'static Settings<C>,
+    /// The server is stopping: a connection done with its answers lingers
+    /// instead of closing at once.
+    draining: bool,
+    /// Half-closed after its last answer, reading and discarding what the
+    /// peer still sends until its EOF (or the grace period ends).
+    lingering: bool,
 }
 
 impl<C: Connection> AsFd for Entry<C> {
@@ -130,6 +138,7 @@ impl<C: Connection> Handler for Entry<C> {
     fn process_events(&mut self, cx: &mut Context<'_, Self>, ready: Ready) {
         match self {
             Entry::Listener(acceptor) => acceptor.accept_wrapper(cx),
+            Entry::Conn(conn) if conn.lingering => conn.linger(cx),
             Entry::Conn(conn) => {
                 let mask = Mask {
                     read: ready.is_readable(),
@@ -144,10 +153,13 @@ impl<C: Connection> Handler for Entry<C> {
 
     fn on_deadline(&mut self, cx: &mut Context<'_, Self>) {
         if let Entry::Conn(conn) = self {
-            conn.settings.say().event(format_args!(
-                "closing idle connection to {}",
-                Addr(conn.message.addr())
-            ));
+            // A lingering connection printed its closing line already.
+            if !conn.lingering {
+                conn.settings.say().event(format_args!(
+                    "closing idle connection to {}",
+                    Addr(conn.message.addr())
+                ));
+            }
         }
         cx.close();
     }
@@ -184,10 +196,74 @@ impl<C: Connection> Conn<C> {
                     "closing connection to {}",
                     Addr(self.message.addr())
                 ));
-                cx.close();
+                if self.draining {
+                    self.start_lingering(cx);
+                } else {
+                    cx.close();
+                }
             }
         }
     }
+
+    /// A stopping server's close. Closing a socket with unread input sends
+    /// RST, and the peer's kernel then drops the answers it has not read
+    /// yet. So when the peer has sent more than was read (requests the
+    /// server will not answer), send FIN after the answers and read (and
+    /// discard) what the peer still sends until its EOF, within the grace
+    /// period. With nothing unread, close at once.
+    fn start_lingering(&mut self, cx: &mut Context<'_, Entry<C>>) {
+        match self.discard_input() {
+            Discarded::Nothing | Discarded::Eof => cx.close(),
+            Discarded::Some => {
+                self.lingering = true;
+                if self.message.sock().shutdown(Shutdown::Write).is_err()
+                    || cx.set_interest(Interest::READ).is_err()
+                {
+                    cx.close();
+                    return;
+                }
+                cx.set_deadline(Some(cx.now() + DRAIN_GRACE));
+            }
+        }
+    }
+
+    /// A lingering connection's event: discard input until the peer's EOF.
+    fn linger(&mut self, cx: &mut Context<'_, Entry<C>>) {
+        if self.discard_input() == Discarded::Eof {
+            cx.close();
+        }
+    }
+
+    /// Reads and drops what the peer sent (a bounded number of reads per
+    /// event: level-triggered, the loop calls again).
+    fn discard_input(&mut self) -> Discarded {
+        let mut sock = self.message.sock();
+        with_buffers(|bufs| {
+            let mut discarded = Discarded::Nothing;
+            for _ in 0..LINGER_READS {
+                match sock.read(&mut bufs.scratch) {
+                    Ok(0) => return Discarded::Eof,
+                    Ok(_) => discarded = Discarded::Some,
+                    Err(e) if e.kind() == ErrorKind::WouldBlock => break,
+                    Err(e) if e.kind() == ErrorKind::Interrupted => {}
+                    // A reset or other error: nothing more can be delivered.
+                    Err(_) => return Discarded::Eof,
+                }
+            }
+            discarded
+        })
+    }
+}
+
+/// What [`Conn::discard_input`] found.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum Discarded {
+    /// No input was waiting.
+    Nothing,
+    /// Some input was dropped; more may come.
+    Some,
+    /// The peer closed (or the connection failed).
+    Eof,
 }
 
 impl<C: Connection> Acceptor<C> {
@@ -213,6 +289,8 @@ impl<C: Connection> Acceptor<C> {
                     let conn = Conn {
                         message: C::accept(sock, addr, &settings.config),
                         settings,
+                        draining: false,
+                        lingering: false,
                     };
                     match cx.register(Entry::Conn(conn), C::INITIAL) {
                         Ok(token) => {
@@ -415,6 +493,7 @@ fn drain<C: Connection>(event_loop: &mut EventLoop<Entry<C>>, listener: Token) -
     event_loop.close(listener);
     event_loop.for_each(|entry, cx| {
         if let Entry::Conn(conn) = entry {
+            conn.draining = true;
             let next = conn.message.drain();
             conn.apply(next, cx);
             cx.set_deadline(Some(cx.now() + DRAIN_GRACE));
