@@ -72,8 +72,8 @@ pub fn process_response<'a>(response: &Message<'a>) -> Result<Reply<'a>, Error> 
     check_utf8_encoding(&response.header)?;
     let mut fields = ResultField::default();
     match parse_object(response.content, &mut fields) {
-        Err(e) => Err(Error::ContentNotJson {
-            reason: e.to_string(),
+        Err(invalid) => Err(Error::ContentNotJson {
+            reason: invalid.reason(),
         }),
         Ok(Shape::Not(found)) => Err(Error::ContentNotObject { found }),
         Ok(Shape::Object) => match fields.result {

@@ -4,7 +4,7 @@ use std::borrow::Cow;
 
 use serde::de::MapAccess;
 
-use crate::capture::{parse_object, Entries, Field, Shape};
+use crate::capture::{parse_object, Entries, Field, Invalid, Shape};
 use crate::value::{self, Value};
 use crate::Error;
 
@@ -61,16 +61,8 @@ impl<'a> Header<'a> {
     pub fn parse(json: &'a [u8]) -> Result<Self, Error> {
         let mut raw = RawHeader::default();
         match parse_object(json, &mut raw) {
-            // serde_json checks the UTF-8 of what it accepts; only a failure
-            // needs a second look to say whether the bytes or the JSON broke.
-            Err(e) => Err(match std::str::from_utf8(json) {
-                Err(bad) => Error::HeaderNotUtf8 {
-                    valid_up_to: bad.valid_up_to(),
-                },
-                Ok(_) => Error::HeaderNotJson {
-                    reason: e.to_string(),
-                },
-            }),
+            Err(Invalid::NotUtf8(valid_up_to)) => Err(Error::HeaderNotUtf8 { valid_up_to }),
+            Err(Invalid::NotJson(reason)) => Err(Error::HeaderNotJson { reason }),
             Ok(Shape::Not(found)) => Err(Error::HeaderNotObject { found }),
             Ok(Shape::Object) => raw.check(),
         }

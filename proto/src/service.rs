@@ -61,8 +61,8 @@ pub fn process_request<'a>(request: &Message<'a>) -> Result<Request<'a>, Error> 
     check_utf8_encoding(header)?;
     let mut fields = SearchFields::default();
     match parse_object(request.content, &mut fields) {
-        Err(e) => Err(Error::ContentNotJson {
-            reason: e.to_string(),
+        Err(invalid) => Err(Error::ContentNotJson {
+            reason: invalid.reason(),
         }),
         Ok(Shape::Not(found)) => Err(Error::ContentNotObject { found }),
         Ok(Shape::Object) => match fields.action {

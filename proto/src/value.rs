@@ -42,9 +42,10 @@ impl<'a> Value<'a> {
     /// A syntax error is reported as [`Error::ContentNotJson`], since this is
     /// how contents are read.
     pub fn parse(json: &'a [u8]) -> Result<Self, Error> {
-        serde_json::from_slice(json).map_err(|e| Error::ContentNotJson {
-            reason: e.to_string(),
-        })
+        let invalid = |reason| Error::ContentNotJson { reason };
+        let text = std::str::from_utf8(json)
+            .map_err(|e| invalid(format!("invalid UTF-8 at byte {}", e.valid_up_to())))?;
+        serde_json::from_str(text).map_err(|e| invalid(e.to_string()))
     }
 
     /// The value for `key` if this is an object that has it.
