@@ -38,7 +38,8 @@ use crate::say::{self, Say};
 
 /// How long an accept waits after running out of descriptors (EMFILE).
 const FD_EXHAUSTED_PAUSE: Duration = Duration::from_millis(100);
-/// How long a stopping server waits for a peer to take its answers.
+/// How long a stopping server waits for a peer to take its answers, and a
+/// closing connection with unread input waits for the peer's EOF.
 const DRAIN_GRACE: Duration = Duration::from_secs(5);
 /// Reads of discarded input per event while a closing connection lingers.
 const LINGER_READS: usize = 16;
@@ -117,9 +118,6 @@ enum Pause {
 pub struct Conn<C: Connection> {
     message: C,
     settings: &'static Settings<C>,
-    /// The server is stopping: a connection done with its answers lingers
-    /// instead of closing at once.
-    draining: bool,
     /// Half-closed after its last answer, reading and discarding what the
     /// peer still sends until its EOF (or the grace period ends).
     lingering: bool,
@@ -196,21 +194,18 @@ impl<C: Connection> Conn<C> {
                     "closing connection to {}",
                     Addr(self.message.addr())
                 ));
-                if self.draining {
-                    self.start_lingering(cx);
-                } else {
-                    cx.close();
-                }
+                self.start_lingering(cx);
             }
         }
     }
 
-    /// A stopping server's close. Closing a socket with unread input sends
-    /// RST, and the peer's kernel then drops the answers it has not read
-    /// yet. So when the peer has sent more than was read (requests the
-    /// server will not answer), send FIN after the answers and read (and
-    /// discard) what the peer still sends until its EOF, within the grace
-    /// period. With nothing unread, close at once.
+    /// The close. Closing a socket with unread input sends RST, and the
+    /// answers still in the kernel's send buffer are dropped. So when the
+    /// peer has sent more than was read (requests after a framing error,
+    /// or that a stopping server will not answer), send FIN after the
+    /// answers and read (and discard) what the peer still sends until its
+    /// EOF, within the grace period. With nothing unread (the usual case:
+    /// the peer closed first), close at once.
     fn start_lingering(&mut self, cx: &mut Context<'_, Entry<C>>) {
         match self.discard_input() {
             Discarded::Nothing | Discarded::Eof => cx.close(),
@@ -289,7 +284,6 @@ impl<C: Connection> Acceptor<C> {
                     let conn = Conn {
                         message: C::accept(sock, addr, &settings.config),
                         settings,
-                        draining: false,
                         lingering: false,
                     };
                     match cx.register(Entry::Conn(conn), C::INITIAL) {
@@ -493,7 +487,9 @@ fn drain<C: Connection>(event_loop: &mut EventLoop<Entry<C>>, listener: Token) -
     event_loop.close(listener);
     event_loop.for_each(|entry, cx| {
         if let Entry::Conn(conn) = entry {
-            conn.draining = true;
+            if conn.lingering {
+                return; // closing already, under its own deadline
+            }
             let next = conn.message.drain();
             conn.apply(next, cx);
             cx.set_deadline(Some(cx.now() + DRAIN_GRACE));
