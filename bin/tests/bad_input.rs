@@ -185,6 +185,41 @@ fn a_framing_error_after_good_requests_answers_them_first() {
 }
 
 #[test]
+fn a_framing_error_followed_by_more_input_still_delivers_the_earlier_answers() {
+    // Many good requests, a bad header, then more input than the server
+    // reads at once: it closes with unread input, which must not reset the
+    // connection and drop the answers it still had to deliver.
+    const GOOD: usize = 1000;
+    let server = server();
+    let mut sock = server.connect();
+    let good = vector("search-ring");
+    let mut bytes = good.request.repeat(GOOD);
+    bytes.extend_from_slice(&frame(b"[]", b""));
+    bytes.extend_from_slice(&vec![b'j'; 512 * 1024]);
+    let peer = sock.local_addr().expect("local addr");
+    let mut writer = sock.try_clone().expect("clone");
+    let write_thread = std::thread::spawn(move || {
+        // The server may stop reading (and close) before all of it is in.
+        let _ = writer.write_all(&bytes);
+    });
+    // Read only once the server has found the bad header: by then its
+    // answers fill this socket's receive buffer and wait in the server's
+    // send buffer, where a reset would drop them.
+    server
+        .stderr
+        .expect_line("about the bad header", |l| l.contains(&py_addr(peer)));
+    for i in 0..GOOD {
+        let answer =
+            read_message(&mut sock).unwrap_or_else(|e| panic!("answer {i} of {GOOD}: {e}"));
+        assert_eq!(answer.raw, good.response, "answer {i}");
+    }
+    expect_eof(&mut sock);
+    drop(sock);
+    write_thread.join().expect("the writer");
+    assert_still_serving(&server);
+}
+
+#[test]
 fn a_peer_closing_mid_request_is_logged() {
     let server = server();
     let mut sock = server.connect();
