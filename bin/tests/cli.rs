@@ -362,3 +362,104 @@ fn help_and_version_exit_0_on_stdout() {
         );
     }
 }
+
+#[test]
+fn trace_prints_every_reactor_step() {
+    let mut server = Server::start(ECHO_SERVER, &["--trace"]);
+    let out = run(
+        MULTICONN_CLIENT,
+        &["127.0.0.1", &server.port().to_string(), "1"],
+    );
+    assert!(out.status.success(), "{out:#?}");
+    server
+        .stdout
+        .expect_line("closing the connection", |l| l.starts_with("closing "));
+    server.signal(Signal::SIGINT);
+    let (status, lines) = server.wait_exit(WAIT);
+    assert_eq!(status.code(), Some(0));
+    assert_eq!(lines.last().map(String::as_str), Some(SHUTDOWN_LINE));
+    // The listener and the connection: registered, ready, unregistered.
+    let fd_of = |prefix: &str| -> Vec<String> {
+        lines
+            .iter()
+            .filter_map(|l| l.strip_prefix(prefix))
+            .map(|rest| rest.split_whitespace().next().unwrap_or("").to_owned())
+            .collect()
+    };
+    let registered = fd_of("register fd=");
+    assert_eq!(registered.len(), 2, "{lines:#?}");
+    let unregistered = fd_of("unregister fd=");
+    for fd in &registered {
+        assert!(
+            unregistered.contains(fd),
+            "fd {fd} never unregistered: {lines:#?}"
+        );
+        assert!(
+            fd_of("ready fd=").contains(fd),
+            "no readiness of fd {fd}: {lines:#?}"
+        );
+    }
+    // The tutorial's lines are all still there.
+    assert!(lines
+        .iter()
+        .any(|l| l.starts_with("accepted connection from ")));
+    assert!(lines.iter().any(|l| l.starts_with("echoing b'")));
+}
+
+#[test]
+fn multiconn_client_exits_1_when_the_server_closes_early() {
+    let listener = std::net::TcpListener::bind("127.0.0.1:0").expect("bind");
+    let port = listener.local_addr().expect("addr").port();
+    let server = std::thread::spawn(move || {
+        // Take the first message's bytes, echo none, close.
+        let mut sock = accept_one(&listener);
+        let mut first = vec![0u8; M1.len()];
+        std::io::Read::read_exact(&mut sock, &mut first).expect("read");
+        first
+    });
+    let out = run(MULTICONN_CLIENT, &["127.0.0.1", &port.to_string(), "1"]);
+    assert_eq!(server.join().expect("the raw server"), M1);
+    assert_eq!(out.status.code(), Some(1), "{out:#?}");
+    assert_eq!(out.stderr.len(), 1, "{out:#?}");
+    assert!(
+        out.stderr[0].starts_with(&format!("error: connection 1 to ('127.0.0.1', {port})")),
+        "{out:#?}"
+    );
+    assert!(!out.stdout.contains(&"closing connection 1".to_owned()));
+}
+
+#[test]
+fn app_client_repeat_exits_1_when_the_server_answers_once_and_closes() {
+    // The Python server's lifecycle: one answer, then close; the client
+    // wanted three.
+    let v = vector("search-morpheus");
+    let listener = std::net::TcpListener::bind("127.0.0.1:0").expect("bind");
+    let port = listener.local_addr().expect("addr").port();
+    let response = v.response.clone();
+    let server = std::thread::spawn(move || {
+        let mut sock = accept_one(&listener);
+        // All three pipelined requests are read (so the close is a FIN, not
+        // a reset); one is answered.
+        let mut requests = vec![0u8; v.request.len() * 3];
+        std::io::Read::read_exact(&mut sock, &mut requests).expect("read");
+        assert_eq!(requests, v.request.repeat(3));
+        std::io::Write::write_all(&mut sock, &response).expect("write");
+    });
+    let out = run(
+        APP_CLIENT,
+        &[
+            "127.0.0.1",
+            &port.to_string(),
+            "search",
+            "morpheus",
+            "--repeat",
+            "3",
+            "-q",
+        ],
+    );
+    server.join().expect("the raw server");
+    assert_eq!(out.status.code(), Some(1), "{out:#?}");
+    assert_eq!(out.stdout, vec!["got result: Follow the white rabbit. 🐰"]);
+    assert_eq!(out.stderr.len(), 1, "{out:#?}");
+    assert!(out.stderr[0].contains("(1 of 3)"), "{out:#?}");
+}

@@ -45,6 +45,21 @@ fn idle_timeout_closes_a_silent_connection_and_activity_postpones_it() {
 }
 
 #[test]
+fn echo_server_idle_timeout_closes_a_silent_connection() {
+    let server = Server::start(ECHO_SERVER, &["--idle-timeout", "1"]);
+    let started = Instant::now();
+    let mut sock = server.connect();
+    expect_eof(&mut sock);
+    assert!(started.elapsed() >= Duration::from_millis(900));
+    let peer = sock.local_addr().expect("local addr");
+    server
+        .stdout
+        .expect_line("closing the idle connection", |l| {
+            l == format!("closing idle connection to {}", py_addr(peer))
+        });
+}
+
+#[test]
 fn with_max_connections_2_a_third_client_waits_until_one_leaves() {
     let server = Server::start(APP_SERVER, &["--max-connections", "2", "-q"]);
     let mut first = server.connect();
@@ -98,12 +113,15 @@ fn out_of_descriptors_the_server_does_not_spin_and_recovers() {
 
     // More clients than the server has descriptors: all get through the
     // kernel's backlog, the server accepts until EMFILE.
-    let clients: Vec<TcpStream> = (0..SERVER_NOFILE * 2).map(|_| server.connect()).collect();
+    let mut clients: Vec<TcpStream> = (0..SERVER_NOFILE * 2).map(|_| server.connect()).collect();
     server
         .stderr
         .expect_line("about running out of descriptors", |l| {
             l.starts_with("error: accept: ") && l.contains("pausing")
         });
+
+    // The connections it has are still served.
+    assert_serves(&mut clients[0]);
 
     // Saturated: a server that spins on its ever-readable listener would
     // burn a whole core (about 100 ticks a second, or at least tens on a

@@ -130,3 +130,67 @@ fn ten_mib_through_echo_server_to_a_slow_reader() {
     assert_eq!(got, TOTAL, "every byte back before the server's EOF");
     assert!(server.stderr.snapshot().is_empty());
 }
+
+/// Writes `unit` over and over without reading until the server stops
+/// taking bytes (a write makes no progress for 200 ms); returns how many
+/// bytes went out.
+fn write_until_blocked(sock: &mut std::net::TcpStream, unit: &[u8]) -> usize {
+    sock.set_write_timeout(Some(Duration::from_millis(200)))
+        .expect("write timeout");
+    let batch = unit.repeat((64 * 1024 / unit.len()).max(1));
+    let mut written = 0;
+    let deadline = std::time::Instant::now() + WAIT;
+    loop {
+        assert!(
+            std::time::Instant::now() < deadline,
+            "the server took {written} bytes and kept reading"
+        );
+        match sock.write(&batch[written % batch.len()..]) {
+            Ok(n) => written += n,
+            Err(e)
+                if matches!(
+                    e.kind(),
+                    std::io::ErrorKind::WouldBlock | std::io::ErrorKind::TimedOut
+                ) =>
+            {
+                return written
+            }
+            Err(e) => panic!("write: {e}"),
+        }
+    }
+}
+
+/// A peer that sends and never reads fills its own kernel buffers, not the
+/// server's memory: the server stops reading while it owes bytes.
+fn a_peer_that_never_reads_is_held_back(bin: &str, unit: &[u8]) {
+    let server = Server::start(bin, &["-q"]);
+    let rss_before = rss_kib(server.pid());
+    let mut sock = server.connect();
+    // Small buffers on this side: less to push before the server balks.
+    use nix::sys::socket::{setsockopt, sockopt};
+    setsockopt(&sock, sockopt::SndBuf, &(64 * 1024)).expect("SO_SNDBUF");
+    setsockopt(&sock, sockopt::RcvBuf, &(64 * 1024)).expect("SO_RCVBUF");
+    let total = write_until_blocked(&mut sock, unit);
+    let grown = rss_kib(server.pid()).saturating_sub(rss_before);
+    // What the kernel buffers hold (a few MiB per connection on loopback),
+    // not an ever-growing queue: the writes stopped. The server's own
+    // growth stays far below what was sent to it.
+    assert!(
+        grown * 1024 < (total as u64) / 2,
+        "{bin}: RSS grew by {grown} KiB while {total} bytes were sent"
+    );
+    // And it still serves others.
+    if bin == APP_SERVER {
+        assert_serves(&mut server.connect());
+    }
+}
+
+#[test]
+fn app_server_holds_back_a_peer_that_never_reads() {
+    a_peer_that_never_reads_is_held_back(APP_SERVER, &vector("search-ring").request);
+}
+
+#[test]
+fn echo_server_holds_back_a_peer_that_never_reads() {
+    a_peer_that_never_reads_is_held_back(ECHO_SERVER, b"0123456789abcdef");
+}

@@ -171,17 +171,25 @@ impl Server {
         let mut child = cmd.spawn().expect("spawn the server");
         let stdout = Lines::collect(child.stdout.take().expect("stdout"));
         let stderr = Lines::collect(child.stderr.take().expect("stderr"));
-        let (lines, found) = stdout.wait_until(WAIT, |lines| !lines.is_empty());
+        // The first `listening on` line (with --trace, reactor steps may
+        // come before it).
+        let (lines, found) = stdout.wait_until(WAIT, |lines| {
+            lines.iter().any(|l| l.starts_with("listening on "))
+        });
         if !found {
             let _ = child.kill();
             let _ = child.wait();
             panic!(
-                "server printed no line within {WAIT:?}: stdout {lines:?}, stderr {:?}",
+                "no `listening on` line within {WAIT:?}: stdout {lines:?}, stderr {:?}",
                 stderr.snapshot()
             );
         }
-        let port = parse_listening(&lines[0])
-            .unwrap_or_else(|| panic!("first line is not `listening on`: {:?}", lines[0]));
+        let line = lines
+            .iter()
+            .find(|l| l.starts_with("listening on "))
+            .expect("found above");
+        let port = parse_listening(line)
+            .unwrap_or_else(|| panic!("not `listening on ('127.0.0.1', PORT)`: {line:?}"));
         Server {
             child,
             addr: SocketAddr::from(([127, 0, 0, 1], port)),
@@ -272,6 +280,17 @@ pub fn cpu_ticks(pid: i32) -> u64 {
     let utime: u64 = fields[11].parse().expect("utime");
     let stime: u64 = fields[12].parse().expect("stime");
     utime + stime
+}
+
+/// The resident set size of a process, in KiB (VmRSS in /proc/PID/status).
+pub fn rss_kib(pid: i32) -> u64 {
+    let status =
+        std::fs::read_to_string(format!("/proc/{pid}/status")).expect("read /proc/PID/status");
+    status
+        .lines()
+        .find_map(|l| l.strip_prefix("VmRSS:"))
+        .and_then(|v| v.trim().trim_end_matches("kB").trim().parse().ok())
+        .expect("VmRSS in /proc/PID/status")
 }
 
 /// Clock ticks per second (`sysconf(_SC_CLK_TCK)`, 100 on Linux).
