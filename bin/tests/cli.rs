@@ -463,3 +463,28 @@ fn app_client_repeat_exits_1_when_the_server_answers_once_and_closes() {
     assert_eq!(out.stderr.len(), 1, "{out:#?}");
     assert!(out.stderr[0].contains("(1 of 3)"), "{out:#?}");
 }
+
+#[test]
+fn ipv6_addresses_print_as_python_prints_them() {
+    let server = Server::start_cmd(server_command_on(APP_SERVER, "::1", &[]));
+    assert_eq!(server.addr.ip().to_string(), "::1");
+    let srv = format!("('::1', {}, 0, 0)", server.port());
+    assert_eq!(server.repr(), srv);
+    let out = run(
+        APP_CLIENT,
+        &["::1", &server.port().to_string(), "search", "ring"],
+    );
+    assert!(out.status.success(), "{out:#?}");
+    assert_eq!(out.stdout[0], format!("starting connection to {srv}"));
+    assert_eq!(
+        out.stdout.last(),
+        Some(&format!("closing connection to {srv}"))
+    );
+    let accepted = server.stdout.expect_line("accepting the client", |l| {
+        l.starts_with("accepted connection from ")
+    });
+    assert!(
+        accepted.starts_with("accepted connection from ('::1', ") && accepted.ends_with(", 0, 0)"),
+        "{accepted}"
+    );
+}

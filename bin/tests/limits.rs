@@ -157,3 +157,13 @@ fn pause_lines(server: &Server) -> usize {
         .filter(|l| l.contains("pausing"))
         .count()
 }
+
+#[test]
+fn idle_timeout_closes_a_connection_silent_in_the_middle_of_a_request() {
+    let server = Server::start(APP_SERVER, &["--idle-timeout", "1"]);
+    let mut sock = server.connect();
+    let v = vector("search-morpheus");
+    std::io::Write::write_all(&mut sock, &v.request[..v.request.len() / 2]).expect("write");
+    expect_eof(&mut sock);
+    assert_serves(&mut server.connect());
+}

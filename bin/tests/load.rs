@@ -100,3 +100,20 @@ fn echo_server_idle_with_20_connections_uses_no_cpu() {
         assert_eq!(&back, b"bye");
     }
 }
+
+#[test]
+fn multiconn_client_with_200_connections() {
+    let server = Server::start(ECHO_SERVER, &["-q"]);
+    let out = run(
+        MULTICONN_CLIENT,
+        &["127.0.0.1", &server.port().to_string(), "200"],
+    );
+    assert!(out.status.success(), "{:#?}", out.stderr);
+    assert!(out.stderr.is_empty(), "{:#?}", out.stderr);
+    for i in 1..=200 {
+        assert!(
+            out.stdout.contains(&format!("closing connection {i}")),
+            "connection {i} did not finish"
+        );
+    }
+}

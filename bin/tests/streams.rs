@@ -194,3 +194,24 @@ fn app_server_holds_back_a_peer_that_never_reads() {
 fn echo_server_holds_back_a_peer_that_never_reads() {
     a_peer_that_never_reads_is_held_back(ECHO_SERVER, b"0123456789abcdef");
 }
+
+#[test]
+fn a_json_header_of_the_largest_size_is_accepted() {
+    // 65535 bytes of JSON header: with the proto-header, more than one
+    // 64 KiB read, so the request is assembled across reads.
+    let server = Server::start(APP_SERVER, &["-q"]);
+    let content = b"{\"action\": \"search\", \"value\": \"morpheus\"}";
+    let base = header("text/json", "utf-8", content.len());
+    let pad_key = ", \"x-pad\": \"\"}";
+    let pad = u16::MAX as usize - (base.len() - 1 + pad_key.len());
+    let big = format!(
+        "{}, \"x-pad\": \"{}\"}}",
+        &base[..base.len() - 1],
+        "p".repeat(pad)
+    );
+    assert_eq!(big.len(), u16::MAX as usize);
+    let mut sock = server.connect();
+    let answer = ask(&mut sock, &frame(big.as_bytes(), content));
+    assert_eq!(answer.raw, vector("search-morpheus").response);
+    assert_serves(&mut sock);
+}

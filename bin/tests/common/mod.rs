@@ -188,11 +188,11 @@ impl Server {
             .iter()
             .find(|l| l.starts_with("listening on "))
             .expect("found above");
-        let port = parse_listening(line)
-            .unwrap_or_else(|| panic!("not `listening on ('127.0.0.1', PORT)`: {line:?}"));
+        let addr = parse_listening(line)
+            .unwrap_or_else(|| panic!("not `listening on (HOST, PORT...)`: {line:?}"));
         Server {
             child,
-            addr: SocketAddr::from(([127, 0, 0, 1], port)),
+            addr,
             stdout,
             stderr,
         }
@@ -255,17 +255,24 @@ impl Drop for Server {
 
 /// `BIN 127.0.0.1 0 ARGS...`.
 pub fn server_command(bin: &str, args: &[&str]) -> Command {
+    server_command_on(bin, "127.0.0.1", args)
+}
+
+/// `BIN HOST 0 ARGS...`.
+pub fn server_command_on(bin: &str, host: &str, args: &[&str]) -> Command {
     let mut cmd = Command::new(bin);
-    cmd.args(["127.0.0.1", "0"]).args(args);
+    cmd.args([host, "0"]).args(args);
     cmd
 }
 
-/// The port of a `listening on ('127.0.0.1', PORT)` line.
-pub fn parse_listening(line: &str) -> Option<u16> {
-    line.strip_prefix("listening on ('127.0.0.1', ")?
-        .strip_suffix(')')?
-        .parse()
-        .ok()
+/// The address of a `listening on ('127.0.0.1', PORT)` or
+/// `listening on ('::1', PORT, 0, 0)` line.
+pub fn parse_listening(line: &str) -> Option<SocketAddr> {
+    let tuple = line.strip_prefix("listening on ('")?.strip_suffix(')')?;
+    let (ip, rest) = tuple.split_once("', ")?;
+    let port: u16 = rest.split(", ").next()?.parse().ok()?;
+    let addr = SocketAddr::new(ip.parse().ok()?, port);
+    (py_addr(addr) == format!("('{tuple})")).then_some(addr)
 }
 
 /// utime + stime of a process (all its threads), in clock ticks, from
