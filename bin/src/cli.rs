@@ -85,6 +85,9 @@ pub struct MulticonnClientArgs {
     pub port: u16,
     /// How many connections to open at once.
     pub num_connections: NonZeroUsize,
+    /// Print every reactor step: register, modify, unregister, readiness.
+    #[arg(long)]
+    pub trace: bool,
     /// Give up on a connection that made no progress for this many seconds.
     #[arg(long, value_name = "SECS", default_value = "10", value_parser = parse_seconds)]
     pub timeout: Duration,
@@ -106,6 +109,9 @@ pub struct AppClientArgs {
     pub action: String,
     /// The query (or the binary request's payload after ACTION).
     pub value: String,
+    /// Print every reactor step: register, modify, unregister, readiness.
+    #[arg(long)]
+    pub trace: bool,
     /// Give up when the connection made no progress for this many seconds.
     #[arg(long, value_name = "SECS", default_value = "10", value_parser = parse_seconds)]
     pub timeout: Duration,

@@ -106,6 +106,7 @@ pub fn run_clients(
     count: usize,
     timeout: Duration,
     say: Say,
+    trace: bool,
     mut connect: impl FnMut(usize, TcpStream) -> ClientConn,
 ) -> ExitCode {
     let mut event_loop = match EventLoop::with_capacity(count.clamp(16, 1024)) {
@@ -115,6 +116,7 @@ pub fn run_clients(
             return ExitCode::FAILURE;
         }
     };
+    event_loop.set_trace(trace);
     let failures = Rc::new(Cell::new(0));
     for i in 1..=count {
         let started = TcpStream::connect(addr).and_then(|(sock, status)| {

@@ -20,7 +20,7 @@ fn main() -> ExitCode {
     };
     let say = Say { quiet: args.quiet };
     let repeat = args.repeat.get();
-    run_clients(addr, 1, args.timeout, say, |_, sock| {
+    run_clients(addr, 1, args.timeout, say, args.trace, |_, sock| {
         say.event(format_args!("starting connection to {}", Addr(addr)));
         ClientConn::App(ClientMessage::new(
             sock,

@@ -24,6 +24,7 @@ fn main() -> ExitCode {
         args.num_connections.get(),
         args.timeout,
         say,
+        args.trace,
         |connid, sock| {
             say.event(format_args!(
                 "starting connection {connid} to {}",
