@@ -174,7 +174,8 @@ impl Serialize for ResultContent<'_> {
 
 /// Appends the response to `request` to `out` (the tutorial's
 /// `create_response`): a pure function of the request, writing into a buffer
-/// the caller reuses, so a search answer costs no allocation.
+/// the caller reuses, so a search answer costs no allocation (unless the
+/// request spells its strings with JSON escapes, which must be unescaped).
 ///
 /// - `text/json` search: `{"result": ANSWER}`, ANSWER from [`search`];
 /// - `text/json` with a content error (including an unknown action):
