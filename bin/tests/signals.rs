@@ -3,10 +3,7 @@
 
 mod common;
 
-use std::io::{ErrorKind, Read, Write};
-use std::net::TcpStream;
-use std::thread;
-use std::time::{Duration, Instant};
+use std::io::{Read, Write};
 
 use common::*;
 
@@ -74,44 +71,14 @@ fn a_quiet_server_prints_only_the_listening_and_shutdown_lines() {
     );
 }
 
-/// Writes search requests until the server stops taking them (it stops
-/// reading while it owes answers the client does not read); returns how
-/// many whole requests went out.
-fn flood_until_blocked(server: &Server, sock: &mut TcpStream, request: &[u8]) -> usize {
-    sock.set_write_timeout(Some(Duration::from_millis(200)))
-        .expect("write timeout");
-    let batch: Vec<u8> = request.repeat(256);
-    let mut written = 0usize;
-    let deadline = Instant::now() + WAIT;
-    loop {
-        assert!(
-            Instant::now() < deadline,
-            "the server never stopped reading"
-        );
-        match sock.write(&batch[written % batch.len()..]) {
-            Ok(n) => written += n,
-            // A write that made no progress for 200 ms: the server's
-            // receive buffer is full, so it has stopped reading, which it
-            // does only while it owes answers.
-            Err(e) if matches!(e.kind(), ErrorKind::WouldBlock | ErrorKind::TimedOut) => {
-                break;
-            }
-            Err(e) => panic!(
-                "write after {written} bytes: {e}; server stderr: {:#?}",
-                server.stderr.snapshot()
-            ),
-        }
-    }
-    sock.set_write_timeout(Some(WAIT)).expect("write timeout");
-    written / request.len()
-}
-
 #[test]
 fn answers_owed_at_sigint_are_delivered() {
     let mut server = Server::start(APP_SERVER, &["-q"]);
     let v = vector("search-ring");
     let mut sock = server.connect();
-    let sent = flood_until_blocked(&server, &mut sock, &v.request);
+    // Requests until the server stops reading: it does so only while it owes
+    // answers (which this client does not read).
+    let sent = write_until_blocked(&mut sock, &v.request) / v.request.len();
     server.signal(Signal::SIGINT);
     // Every answer the server owes arrives whole and right, then EOF. The
     // server read some of the requests, not necessarily all.
@@ -141,30 +108,13 @@ fn answers_owed_at_sigint_are_delivered() {
 fn an_answer_owed_to_a_slow_echo_reader_is_delivered_on_sigterm() {
     let mut server = Server::start(ECHO_SERVER, &["-q"]);
     let mut sock = server.connect();
-    let chunk = vec![b'e'; 64 * 1024];
-    sock.set_write_timeout(Some(Duration::from_millis(200)))
-        .expect("write timeout");
-    let mut written = 0usize;
-    let deadline = Instant::now() + WAIT;
-    loop {
-        assert!(
-            Instant::now() < deadline,
-            "the server never stopped reading"
-        );
-        match sock.write(&chunk) {
-            Ok(n) => written += n,
-            Err(e) if matches!(e.kind(), ErrorKind::WouldBlock | ErrorKind::TimedOut) => break,
-            Err(e) => panic!("write: {e}"),
-        }
-    }
+    let written = write_until_blocked(&mut sock, b"e");
     server.signal(Signal::SIGTERM);
+    // Every byte it still owes, then EOF (no reset).
     let mut back = Vec::new();
-    let reader = thread::spawn(move || {
-        sock.read_to_end(&mut back)
-            .expect("read the echo up to EOF");
-        back
-    });
-    let back = reader.join().expect("the reader"); // and closed
+    sock.read_to_end(&mut back)
+        .expect("read the echo up to EOF");
+    drop(sock);
     assert!(!back.is_empty() && back.len() <= written);
     assert!(back.iter().all(|&b| b == b'e'));
     let (status, lines) = server.wait_exit(WAIT);

@@ -131,35 +131,6 @@ fn ten_mib_through_echo_server_to_a_slow_reader() {
     assert!(server.stderr.snapshot().is_empty());
 }
 
-/// Writes `unit` over and over without reading until the server stops
-/// taking bytes (a write makes no progress for 200 ms); returns how many
-/// bytes went out.
-fn write_until_blocked(sock: &mut std::net::TcpStream, unit: &[u8]) -> usize {
-    sock.set_write_timeout(Some(Duration::from_millis(200)))
-        .expect("write timeout");
-    let batch = unit.repeat((64 * 1024 / unit.len()).max(1));
-    let mut written = 0;
-    let deadline = std::time::Instant::now() + WAIT;
-    loop {
-        assert!(
-            std::time::Instant::now() < deadline,
-            "the server took {written} bytes and kept reading"
-        );
-        match sock.write(&batch[written % batch.len()..]) {
-            Ok(n) => written += n,
-            Err(e)
-                if matches!(
-                    e.kind(),
-                    std::io::ErrorKind::WouldBlock | std::io::ErrorKind::TimedOut
-                ) =>
-            {
-                return written
-            }
-            Err(e) => panic!("write: {e}"),
-        }
-    }
-}
-
 /// A peer that sends and never reads fills its own kernel buffers, not the
 /// server's memory: the server stops reading while it owes bytes.
 fn a_peer_that_never_reads_is_held_back(bin: &str, unit: &[u8]) {

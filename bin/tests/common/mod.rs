@@ -382,6 +382,37 @@ pub fn expect_silence(sock: &mut TcpStream, quiet: Duration) {
     sock.set_read_timeout(Some(WAIT)).expect("read timeout");
 }
 
+/// Writes `unit` over and over, never reading, until the peer stops taking
+/// bytes: two writes in a row that make no progress for 200 ms each (one
+/// could be a loaded machine descheduling the server). Returns how many
+/// bytes went out; fails if the peer still takes bytes after [`WAIT`].
+pub fn write_until_blocked(sock: &mut TcpStream, unit: &[u8]) -> usize {
+    sock.set_write_timeout(Some(Duration::from_millis(200)))
+        .expect("write timeout");
+    let batch = unit.repeat((64 * 1024 / unit.len()).max(1));
+    let mut written = 0;
+    let mut stalls = 0;
+    let deadline = Instant::now() + WAIT;
+    while stalls < 2 {
+        assert!(
+            Instant::now() < deadline,
+            "the peer took {written} bytes and kept reading"
+        );
+        match sock.write(&batch[written % batch.len()..]) {
+            Ok(n) => {
+                written += n;
+                stalls = 0;
+            }
+            Err(e) if matches!(e.kind(), ErrorKind::WouldBlock | ErrorKind::TimedOut) => {
+                stalls += 1;
+            }
+            Err(e) => panic!("write after {written} bytes: {e}"),
+        }
+    }
+    sock.set_write_timeout(Some(WAIT)).expect("write timeout");
+    written
+}
+
 /// One framed message as read from the wire.
 #[derive(Debug, Clone)]
 pub struct Msg {
