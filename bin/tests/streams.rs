@@ -186,3 +186,25 @@ fn a_json_header_of_the_largest_size_is_accepted() {
     assert_eq!(answer.raw, vector("search-morpheus").response);
     assert_serves(&mut sock);
 }
+
+#[test]
+fn requests_followed_by_eof_are_all_answered_before_the_close() {
+    // The client sends its requests and half-closes; the server answers
+    // every one (more than a socket buffer holds), then closes.
+    const N: usize = 3000;
+    let server = Server::start(APP_SERVER, &["-q"]);
+    let v = vector("binary-hello");
+    let mut sock = server.connect();
+    let mut writer = sock.try_clone().expect("clone");
+    let requests = v.request.repeat(N);
+    let write_thread = thread::spawn(move || {
+        writer.write_all(&requests).expect("write the requests");
+        writer.shutdown(Shutdown::Write).expect("half-close");
+    });
+    for i in 0..N {
+        let answer = read_message(&mut sock).unwrap_or_else(|e| panic!("answer {i}: {e}"));
+        assert_eq!(answer.raw, v.response, "answer {i}");
+    }
+    expect_eof(&mut sock);
+    write_thread.join().expect("the writer");
+}

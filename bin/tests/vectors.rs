@@ -202,3 +202,68 @@ fn app_client_times_out_on_a_silent_server() {
     assert_eq!(out.stderr.len(), 1, "{out:#?}");
     assert!(out.stderr[0].contains("timed out"), "{out:#?}");
 }
+
+#[test]
+fn app_client_reads_an_answer_that_comes_one_byte_at_a_time() {
+    let v = vector("search-dog-emoji");
+    let listener = TcpListener::bind("127.0.0.1:0").expect("bind");
+    let port = listener.local_addr().expect("addr").port().to_string();
+    let response = v.response.clone();
+    let len = v.request.len();
+    let server = thread::spawn(move || {
+        let mut sock = accept_one(&listener);
+        sock.set_nodelay(true).expect("TCP_NODELAY");
+        let mut request = vec![0u8; len];
+        sock.read_exact(&mut request).expect("read the request");
+        for byte in &response {
+            sock.write_all(std::slice::from_ref(byte))
+                .expect("write one byte");
+        }
+        let mut rest = Vec::new();
+        sock.read_to_end(&mut rest)
+            .expect("read until the client closes");
+        request
+    });
+    let out = run(APP_CLIENT, &["127.0.0.1", &port, "search", "🐶", "-q"]);
+    assert_eq!(server.join().expect("the raw server"), v.request);
+    assert!(out.status.success(), "{out:#?}");
+    assert_eq!(out.stdout, vec!["got result: 🐾 Playing ball! 🏐"]);
+}
+
+#[test]
+fn app_client_repeat_pipelines_on_one_connection() {
+    let server = Server::start(APP_SERVER, &[]);
+    let out = run(
+        APP_CLIENT,
+        &[
+            "127.0.0.1",
+            &server.port().to_string(),
+            "x",
+            "y",
+            "--repeat",
+            "200",
+            "-q",
+        ],
+    );
+    assert!(out.status.success(), "{out:#?}");
+    assert_eq!(
+        out.stdout,
+        vec!["got response: b'First 10 bytes of request: xy'"; 200]
+    );
+    // One connection for all of them.
+    let (lines, _) = server.stdout.wait_until(WAIT, |lines| {
+        lines
+            .iter()
+            .any(|l| l.starts_with("closing connection to "))
+    });
+    let accepted = lines
+        .iter()
+        .filter(|l| l.starts_with("accepted connection from "))
+        .count();
+    assert_eq!(accepted, 1, "{lines:#?}");
+    let requests = lines
+        .iter()
+        .filter(|l| l.starts_with("received binary/custom-client-binary-type request from "))
+        .count();
+    assert_eq!(requests, 200);
+}
