@@ -3,9 +3,8 @@
 
 use std::process::ExitCode;
 
-use clap::Parser;
 use sockets::loadgen::{self, LoadgenArgs};
 
 fn main() -> ExitCode {
-    loadgen::main(LoadgenArgs::parse())
+    loadgen::main(sockets::cli::parse::<LoadgenArgs>())
 }
