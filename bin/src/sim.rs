@@ -100,6 +100,21 @@ impl Step {
     }
 }
 
+/// Splits a fuzzer's input into a script and the peer's bytes: a byte N,
+/// then N steps of three bytes (see [`Step::from_bytes`]), then the bytes.
+pub fn split_script(data: &[u8]) -> (Vec<Step>, &[u8]) {
+    let Some((&n, rest)) = data.split_first() else {
+        return (Vec::new(), data);
+    };
+    let script_len = (usize::from(n) * 3).min(rest.len() / 3 * 3);
+    let (script, input) = rest.split_at(script_len);
+    let steps = script
+        .chunks_exact(3)
+        .map(|s| Step::from_bytes(s[0], s[1], s[2]))
+        .collect();
+    (steps, input)
+}
+
 const PEER: SocketAddr = SocketAddr::V4(std::net::SocketAddrV4::new(
     std::net::Ipv4Addr::LOCALHOST,
     40000,
