@@ -4,7 +4,7 @@
 
 use std::cell::Cell;
 use std::net::SocketAddr;
-use std::os::fd::{AsFd, BorrowedFd};
+use std::os::fd::{AsFd, AsRawFd, BorrowedFd};
 use std::process::ExitCode;
 use std::rc::Rc;
 use std::time::Duration;
@@ -120,14 +120,11 @@ pub fn run_clients(
     let failures = Rc::new(Cell::new(0));
     for i in 1..=count {
         let started = TcpStream::connect(addr).and_then(|(sock, status)| {
-            // Both connect outcomes are handled alike: the first writable
-            // event (at once if already connected) finishes the connect.
-            let _ = status == ConnectStatus::InProgress;
             sock.set_nodelay(true)?;
-            Ok(sock)
+            Ok((sock, status))
         });
-        let sock = match started {
-            Ok(sock) => sock,
+        let (sock, status) = match started {
+            Ok(started) => started,
             Err(e) => {
                 say::error(format_args!(
                     "{}",
@@ -137,7 +134,17 @@ pub fn run_clients(
                 continue;
             }
         };
+        let fd = sock.as_raw_fd();
         let conn = connect(i, sock);
+        if trace {
+            // Both outcomes are handled alike: the first writable event (at
+            // once if already connected) finishes the connect.
+            let how = match status {
+                ConnectStatus::InProgress => "in progress (EINPROGRESS)",
+                ConnectStatus::Connected => "connected at once",
+            };
+            say::always(format_args!("connect fd={fd} {how}"));
+        }
         let interest = match &conn {
             ClientConn::Multiconn(_) => MulticonnMessage::<TcpStream>::INITIAL,
             ClientConn::App(_) => ClientMessage::<TcpStream>::INITIAL,

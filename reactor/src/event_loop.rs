@@ -261,6 +261,9 @@ impl<H: Handler> EventLoop<H> {
             if event.token == WAKER_TOKEN {
                 sys::drain_waker(&self.waker_read);
                 turn.woken = true;
+                if self.core.trace {
+                    trace(format_args!("woken"));
+                }
             } else {
                 self.dispatch(event);
             }
@@ -300,7 +303,7 @@ impl<H: Handler> EventLoop<H> {
             return;
         }
         if self.core.trace {
-            println!("ready fd={} {}", slot.fd, ready);
+            trace(format_args!("ready fd={} {}", slot.fd, ready));
         }
         let Some(handler) = self.handlers.get_mut(index).and_then(Option::as_mut) else {
             return;
@@ -359,7 +362,7 @@ impl<H: Handler> EventLoop<H> {
                 Some(_) => {
                     slot.deadline = None;
                     if self.core.trace {
-                        println!("timeout fd={}", slot.fd);
+                        trace(format_args!("timeout fd={}", slot.fd));
                     }
                     let Some(handler) = self.handlers.get_mut(index).and_then(Option::as_mut)
                     else {
@@ -379,6 +382,9 @@ impl<H: Handler> EventLoop<H> {
             let Some(handler) = self.handlers.get_mut(index).and_then(Option::as_mut) else {
                 continue;
             };
+            if self.core.trace {
+                trace(format_args!("timer fd={}", self.core.slots[index].fd));
+            }
             let mut cx = Context::new(&mut self.core, index, token);
             handler.on_timer(&mut cx, id);
             let closed = cx.closed;
@@ -439,7 +445,7 @@ impl<H: Handler> Core<H> {
         let token = make_token(index, self.slots[index].generation);
         self.selector.register_raw(fd, token, interest)?;
         if self.trace {
-            println!("register fd={fd} interest={interest}");
+            trace(format_args!("register fd={fd} interest={interest}"));
         }
         let slot = &mut self.slots[index];
         self.free = slot.next_free;
@@ -461,7 +467,7 @@ impl<H: Handler> Core<H> {
         // that follows removes the registration anyway.
         let _ = self.selector.unregister_raw(slot.fd);
         if self.trace {
-            println!("unregister fd={}", slot.fd);
+            trace(format_args!("unregister fd={}", slot.fd));
         }
         slot.live = false;
         slot.fd = -1;
@@ -488,7 +494,7 @@ impl<H: Handler> Core<H> {
         self.selector.modify_raw(slot.fd, token, interest)?;
         slot.interest = interest;
         if self.trace {
-            println!("modify fd={} interest={}", slot.fd, interest);
+            trace(format_args!("modify fd={} interest={}", slot.fd, interest));
         }
         Ok(())
     }
@@ -505,6 +511,15 @@ impl<H: Handler> Core<H> {
             }
         }
     }
+}
+
+/// One `--trace` line on stdout. Written whole through the lock, and never
+/// a panic: a closed stdout (a pipe whose reader left) must not stop the
+/// loop, as `println!` would.
+#[cold]
+fn trace(line: fmt::Arguments<'_>) {
+    use std::io::Write;
+    let _ = writeln!(std::io::stdout().lock(), "{line}");
 }
 
 #[cfg(test)]
