@@ -49,9 +49,9 @@ const ACCEPT_BATCH: usize = 64;
 
 /// A per-connection state machine that a server runs: implemented by the
 /// echo server's and the app server's `Message`.
-pub trait Connection: Debug + Sized + 'static {
+pub trait Connection: Debug + Sized {
     /// What every connection of the server shares (e.g. the content limit).
-    type Config: Debug + Sync + 'static;
+    type Config: Debug + Sync;
     /// The interest a new connection registers with.
     const INITIAL: Interest;
     /// A freshly accepted connection.
@@ -86,19 +86,19 @@ impl<C: Connection> Settings<C> {
 /// One registration of a server's event loop: the tutorial's `key.data`,
 /// `None` for the listening socket, a `Message` for a connection.
 #[derive(Debug)]
-pub enum Entry<C: Connection> {
+pub enum Entry<'s, C: Connection> {
     /// The listening socket.
-    Listener(Acceptor<C>),
+    Listener(Acceptor<'s, C>),
     /// A connection's state machine.
-    Conn(Conn<C>),
+    Conn(Conn<'s, C>),
 }
 
 /// The listening socket and its accept loop (the tutorial's
 /// `accept_wrapper`).
 #[derive(Debug)]
-pub struct Acceptor<C: Connection> {
+pub struct Acceptor<'s, C: Connection> {
     listener: TcpListener,
-    settings: &'static Settings<C>,
+    settings: &'s Settings<C>,
     /// Most connections this worker keeps open at once.
     max_connections: usize,
     /// Why the listener is not asking for connections, if it isn't.
@@ -115,15 +115,15 @@ enum Pause {
 
 /// A connection's state machine, with the settings it runs under.
 #[derive(Debug)]
-pub struct Conn<C: Connection> {
+pub struct Conn<'s, C: Connection> {
     message: C,
-    settings: &'static Settings<C>,
+    settings: &'s Settings<C>,
     /// Half-closed after its last answer, reading and discarding what the
     /// peer still sends until its EOF (or the grace period ends).
     lingering: bool,
 }
 
-impl<C: Connection> AsFd for Entry<C> {
+impl<C: Connection> AsFd for Entry<'_, C> {
     fn as_fd(&self) -> BorrowedFd<'_> {
         match self {
             Entry::Listener(acceptor) => acceptor.listener.as_fd(),
@@ -132,7 +132,7 @@ impl<C: Connection> AsFd for Entry<C> {
     }
 }
 
-impl<C: Connection> Handler for Entry<C> {
+impl<C: Connection> Handler for Entry<'_, C> {
     fn process_events(&mut self, cx: &mut Context<'_, Self>, ready: Ready) {
         match self {
             Entry::Listener(acceptor) => acceptor.accept_wrapper(cx),
@@ -171,10 +171,10 @@ impl<C: Connection> Handler for Entry<C> {
     }
 }
 
-impl<C: Connection> Conn<C> {
+impl<'s, C: Connection> Conn<'s, C> {
     /// Carries out what the state machine asked for: the interest switch
     /// (and a fresh idle deadline), or the close.
-    fn apply(&mut self, next: Next, cx: &mut Context<'_, Entry<C>>) {
+    fn apply(&mut self, next: Next, cx: &mut Context<'_, Entry<'s, C>>) {
         match next {
             Next::Wait(interest) => {
                 if let Err(e) = cx.set_interest(interest) {
@@ -206,7 +206,7 @@ impl<C: Connection> Conn<C> {
     /// answers and read (and discard) what the peer still sends until its
     /// EOF, within the grace period. With nothing unread (the usual case:
     /// the peer closed first), close at once.
-    fn start_lingering(&mut self, cx: &mut Context<'_, Entry<C>>) {
+    fn start_lingering(&mut self, cx: &mut Context<'_, Entry<'s, C>>) {
         match self.discard_input() {
             Discarded::Nothing | Discarded::Eof => cx.close(),
             Discarded::Some => {
@@ -223,7 +223,7 @@ impl<C: Connection> Conn<C> {
     }
 
     /// A lingering connection's event: discard input until the peer's EOF.
-    fn linger(&mut self, cx: &mut Context<'_, Entry<C>>) {
+    fn linger(&mut self, cx: &mut Context<'_, Entry<'s, C>>) {
         if self.discard_input() == Discarded::Eof {
             cx.close();
         }
@@ -261,9 +261,9 @@ enum Discarded {
     Eof,
 }
 
-impl<C: Connection> Acceptor<C> {
+impl<'s, C: Connection> Acceptor<'s, C> {
     /// Accepts what waits in the backlog, registering each new connection.
-    fn accept_wrapper(&mut self, cx: &mut Context<'_, Entry<C>>) {
+    fn accept_wrapper(&mut self, cx: &mut Context<'_, Entry<'s, C>>) {
         let settings = self.settings;
         let say = settings.say();
         for _ in 0..ACCEPT_BATCH {
@@ -314,13 +314,13 @@ impl<C: Connection> Acceptor<C> {
         }
     }
 
-    fn pause(&mut self, cx: &mut Context<'_, Entry<C>>, why: Pause) {
+    fn pause(&mut self, cx: &mut Context<'_, Entry<'s, C>>, why: Pause) {
         if cx.set_interest(Interest::NONE).is_ok() {
             self.paused = Some(why);
         }
     }
 
-    fn resume(&mut self, cx: &mut Context<'_, Entry<C>>) {
+    fn resume(&mut self, cx: &mut Context<'_, Entry<'s, C>>) {
         if cx.set_interest(Interest::READ).is_ok() {
             self.paused = None;
         }
@@ -361,42 +361,55 @@ fn start<C: Connection>(
     // Room for every connection, the listeners, and the loops' own fds.
     let wanted = (max + 64 * workers) as u64;
     net::raise_fd_limit(wanted)?;
-    // Leaked once: every connection points at the settings for the life of
-    // the process, with no reference count to maintain.
-    let settings: &'static Settings<C> = Box::leak(Box::new(Settings { options, config }));
+    let settings: Settings<C> = Settings { options, config };
     let listeners = bind_listeners(addr, workers)?;
     let bound = listeners[0].local_addr()?;
     let per_worker = max.div_ceil(workers);
 
-    let (ready_tx, ready_rx) = mpsc::channel();
-    let mut threads = Vec::with_capacity(workers);
-    for (i, listener) in listeners.into_iter().enumerate() {
-        let ready_tx = ready_tx.clone();
-        let thread = thread::Builder::new()
-            .name(format!("worker-{i}"))
-            .spawn(move || run_worker(listener, settings, per_worker, ready_tx))?;
-        threads.push(thread);
-    }
-    drop(ready_tx);
-    // Each worker says it is ready (or fails) once: signals are caught from
-    // here on, so a test that waits for this line may send SIGINT.
-    for _ in 0..workers {
-        match ready_rx.recv() {
-            Ok(Ok(())) => {}
-            Ok(Err(e)) => return Err(e),
-            Err(_) => return Err(io::Error::other("a worker thread failed to start")),
+    // Scoped threads: every worker borrows the settings, which are dropped
+    // once the last worker has stopped.
+    let settings = &settings;
+    thread::scope(|scope| {
+        let (ready_tx, ready_rx) = mpsc::channel();
+        let mut threads = Vec::with_capacity(workers);
+        for (i, listener) in listeners.into_iter().enumerate() {
+            let ready_tx = ready_tx.clone();
+            let thread = thread::Builder::new()
+                .name(format!("worker-{i}"))
+                .spawn_scoped(scope, move || {
+                    run_worker(listener, settings, per_worker, ready_tx)
+                })
+                .unwrap_or_else(|e| fatal(e));
+            threads.push(thread);
         }
-    }
-    say::always(format_args!("listening on {}", Addr(bound)));
-    let mut result = Ok(());
-    for thread in threads {
-        match thread.join() {
-            Ok(Ok(())) => {}
-            Ok(Err(e)) => result = Err(e),
-            Err(_) => result = Err(io::Error::other("a worker thread panicked")),
+        drop(ready_tx);
+        // Each worker says it is ready (or fails) once: signals are caught
+        // from here on, so a test that waits for this line may send SIGINT.
+        for _ in 0..workers {
+            match ready_rx.recv() {
+                Ok(Ok(())) => {}
+                Ok(Err(e)) => fatal(e),
+                Err(_) => fatal(io::Error::other("a worker thread failed to start")),
+            }
         }
-    }
-    result
+        say::always(format_args!("listening on {}", Addr(bound)));
+        let mut result = Ok(());
+        for thread in threads {
+            match thread.join() {
+                Ok(Ok(())) => {}
+                Ok(Err(e)) => result = Err(e),
+                Err(_) => result = Err(io::Error::other("a worker thread panicked")),
+            }
+        }
+        result
+    })
+}
+
+/// A worker could not start: the ones already running would wait for a
+/// signal forever, so the process ends here.
+fn fatal(e: io::Error) -> ! {
+    say::error(format_args!("{e}"));
+    std::process::exit(1)
 }
 
 /// One listener per worker: SO_REUSEPORT on Linux lets the kernel spread
@@ -426,7 +439,7 @@ fn bind_listeners(addr: SocketAddr, workers: usize) -> io::Result<Vec<TcpListene
 /// One worker: an event loop with its listener, until a signal drains it.
 fn run_worker<C: Connection>(
     listener: TcpListener,
-    settings: &'static Settings<C>,
+    settings: &Settings<C>,
     max_connections: usize,
     ready: mpsc::Sender<io::Result<()>>,
 ) -> io::Result<()> {
@@ -465,7 +478,7 @@ fn run_worker<C: Connection>(
 /// A listener paused at `--max-connections` resumes once a connection has
 /// closed (checked after each turn: one slot lookup).
 fn resume_if_room<C: Connection>(
-    event_loop: &mut EventLoop<Entry<C>>,
+    event_loop: &mut EventLoop<Entry<'_, C>>,
     listener: Token,
     max_connections: usize,
 ) -> io::Result<()> {
@@ -483,7 +496,10 @@ fn resume_if_room<C: Connection>(
 
 /// The graceful stop: no more accepting, every connection finishes the
 /// answers it owes (or gives up after a grace period), then the loop ends.
-fn drain<C: Connection>(event_loop: &mut EventLoop<Entry<C>>, listener: Token) -> io::Result<()> {
+fn drain<C: Connection>(
+    event_loop: &mut EventLoop<Entry<'_, C>>,
+    listener: Token,
+) -> io::Result<()> {
     event_loop.close(listener);
     event_loop.for_each(|entry, cx| {
         if let Entry::Conn(conn) = entry {
