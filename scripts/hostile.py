@@ -92,7 +92,7 @@ def oversized():
     s = connect()
     s.sendall(header(2**40) + b"x")
     if args.mode == "app":
-        count("oversized_closed" if closed_by_server(s, 2) else "oversized_NOT_CLOSED")
+        count("oversized_closed" if closed_by_server(s, 5) else "oversized_NOT_CLOSED")
     else:
         count("oversized")
     s.close()
