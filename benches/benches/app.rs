@@ -15,7 +15,7 @@ use std::path::Path;
 use std::time::{Duration, Instant};
 
 use benches::peers::client::{Client, Workload};
-use benches::peers::spawn::{workspace_program, Server};
+use benches::peers::spawn::{split_cpus, workspace_program, Server};
 use criterion::{criterion_group, criterion_main, Criterion, SamplingMode, Throughput};
 
 /// (connections, requests in flight per connection, requests per iteration)
@@ -24,14 +24,16 @@ const LOADS: [(usize, usize, u64); 2] = [(1, 1, 1_000), (50, 16, 20_000)];
 fn app(c: &mut Criterion) {
     let peer = Path::new(env!("CARGO_BIN_EXE_peer-server"));
     let ours = workspace_program("app-server").expect("our app-server");
-    let servers = [
+    // Unpinned unless BENCH_PIN_CPUS=1 (see `split_cpus`).
+    let cpu = split_cpus();
+    let mut servers = [
         (
             "ours",
-            Server::spawn(&ours, &["-q", "127.0.0.1", "0"]).expect("app-server"),
+            Server::spawn_on(&ours, &["-q", "127.0.0.1", "0"], cpu).expect("app-server"),
         ),
         (
             "tokio",
-            Server::spawn(peer, &["tokio-app", "127.0.0.1", "0"]).expect("tokio-app"),
+            Server::spawn_on(peer, &["tokio-app", "127.0.0.1", "0"], cpu).expect("tokio-app"),
         ),
     ];
     let workload = Workload::app("search", "morpheus");
@@ -39,9 +41,9 @@ fn app(c: &mut Criterion) {
         let mut group = c.benchmark_group(format!("app_{conns}conn_d{depth}_morpheus"));
         group.throughput(Throughput::Elements(k));
         group.sampling_mode(SamplingMode::Flat);
-        for (name, server) in &servers {
-            let mut client =
-                Client::connect(server.addr(), conns, depth, &workload).expect("connect");
+        for (name, server) in &mut servers {
+            let mut client = Client::connect(server.addr(), conns, depth, &workload)
+                .unwrap_or_else(|e| panic!("{name}: {e}; server {}", server.status()));
             group.bench_function(*name, |b| {
                 b.iter_custom(|iters| {
                     let start = Instant::now();
@@ -60,8 +62,8 @@ criterion_group! {
     name = benches;
     config = Criterion::default()
         .warm_up_time(Duration::from_secs(1))
-        .measurement_time(Duration::from_secs(3))
-        .sample_size(20);
+        .measurement_time(Duration::from_secs(2))
+        .sample_size(10);
     targets = app
 }
 criterion_main!(benches);

@@ -10,9 +10,11 @@
 //! `cargo build --release -p sockets`), the peers from this crate's
 //! `peer-server`.
 //!
-//! On a 2-core machine the client takes one core and the server the other,
-//! so these figures mix both sides' costs; `scripts/bench.sh` compares the
-//! servers by their own CPU time.
+//! Client and server are not pinned (set `BENCH_PIN_CPUS=1` to put the
+//! client on CPU 0 and the servers on CPU 1). The figures mix both sides'
+//! costs, and on a shared machine they drift between groups by tens of
+//! percent; `scripts/bench.sh` compares the servers by their own CPU time,
+//! interleaved.
 //!
 //! Run: `cargo build --release -p sockets && cargo bench -p benches --bench echo`
 
@@ -20,7 +22,7 @@ use std::path::Path;
 use std::time::{Duration, Instant};
 
 use benches::peers::client::{Client, Workload};
-use benches::peers::spawn::{workspace_program, Server};
+use benches::peers::spawn::{split_cpus, workspace_program, Server};
 use criterion::{criterion_group, criterion_main, Criterion, SamplingMode, Throughput};
 
 /// (connections, messages in flight per connection, messages per iteration)
@@ -30,25 +32,26 @@ const SIZES: [(usize, &str); 2] = [(64, "64B"), (4096, "4KiB")];
 
 /// Our server and the peers, by the name the report shows.
 fn start_servers() -> Vec<(&'static str, Server)> {
+    let cpu = split_cpus();
     let peer = Path::new(env!("CARGO_BIN_EXE_peer-server"));
     let ours = workspace_program("echo-server").expect("our echo-server");
     let mut servers = vec![(
         "ours",
-        Server::spawn(&ours, &["-q", "127.0.0.1", "0"]).expect("echo-server"),
+        Server::spawn_on(&ours, &["-q", "127.0.0.1", "0"], cpu).expect("echo-server"),
     )];
     let mut peers = vec![("mio", "mio-echo"), ("tokio", "tokio-echo")];
     if cfg!(target_os = "linux") {
         peers.insert(0, ("bare_epoll", "bare-echo"));
     }
     for (name, kind) in peers {
-        let server = Server::spawn(peer, &[kind, "127.0.0.1", "0"]).expect(kind);
+        let server = Server::spawn_on(peer, &[kind, "127.0.0.1", "0"], cpu).expect(kind);
         servers.push((name, server));
     }
     servers
 }
 
 fn echo(c: &mut Criterion) {
-    let servers = start_servers();
+    let mut servers = start_servers();
     for (conns, depth, k) in LOADS {
         for (size, label) in SIZES {
             let mut group = c.benchmark_group(format!("echo_{conns}conn_d{depth}_{label}"));
@@ -56,9 +59,9 @@ fn echo(c: &mut Criterion) {
             // Every iteration is already K messages: no need to ramp.
             group.sampling_mode(SamplingMode::Flat);
             let workload = Workload::echo(size);
-            for (name, server) in &servers {
-                let mut client =
-                    Client::connect(server.addr(), conns, depth, &workload).expect("connect");
+            for (name, server) in &mut servers {
+                let mut client = Client::connect(server.addr(), conns, depth, &workload)
+                    .unwrap_or_else(|e| panic!("{name}: {e}; server {}", server.status()));
                 group.bench_function(*name, |b| {
                     b.iter_custom(|iters| {
                         let start = Instant::now();
@@ -76,11 +79,11 @@ fn echo(c: &mut Criterion) {
 
 criterion_group! {
     name = benches;
-    // 16 benchmarks in about a minute and a half.
+    // 16 benchmarks in about a minute on a busy 2-core machine.
     config = Criterion::default()
         .warm_up_time(Duration::from_secs(1))
-        .measurement_time(Duration::from_secs(3))
-        .sample_size(20);
+        .measurement_time(Duration::from_secs(2))
+        .sample_size(10);
     targets = echo
 }
 criterion_main!(benches);

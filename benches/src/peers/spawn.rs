@@ -22,10 +22,29 @@ pub struct Server {
 impl Server {
     /// Runs `program args...` and waits for its `listening on` line.
     pub fn spawn(program: &Path, args: &[&str]) -> io::Result<Server> {
-        let mut child = Command::new(program)
+        Server::spawn_on(program, args, None)
+    }
+
+    /// [`Server::spawn`], the process pinned to CPU `cpu` if given (Linux),
+    /// so the server and a client pinned elsewhere do not share a core.
+    pub fn spawn_on(program: &Path, args: &[&str], cpu: Option<usize>) -> io::Result<Server> {
+        let mut command = Command::new(program);
+        command
             .args(args)
             .stdin(Stdio::null())
-            .stdout(Stdio::piped())
+            .stdout(Stdio::piped());
+        #[cfg(target_os = "linux")]
+        if let Some(cpu) = cpu {
+            use std::os::unix::process::CommandExt;
+            // SAFETY: the closure runs in the forked child before exec and
+            // only makes one async-signal-safe syscall on its own memory.
+            unsafe {
+                command.pre_exec(move || pin_to_cpu(cpu));
+            }
+        }
+        #[cfg(not(target_os = "linux"))]
+        let _ = cpu;
+        let mut child = command
             .spawn()
             .map_err(|e| io::Error::new(e.kind(), format!("{}: {e}", program.display())))?;
         let stdout = child.stdout.take().expect("stdout is piped");
@@ -70,6 +89,16 @@ impl Server {
     pub fn pid(&self) -> u32 {
         self.child.id()
     }
+
+    /// `"running"`, or how the process ended (to explain a refused
+    /// connection: a crash, or a signal from someone else's cleanup).
+    pub fn status(&mut self) -> String {
+        match self.child.try_wait() {
+            Ok(None) => "running".into(),
+            Ok(Some(status)) => status.to_string(),
+            Err(e) => format!("unknown ({e})"),
+        }
+    }
 }
 
 impl Drop for Server {
@@ -77,6 +106,39 @@ impl Drop for Server {
         let _ = self.child.kill();
         let _ = self.child.wait();
     }
+}
+
+/// Pins the calling thread (or, before exec, the process) to CPU `cpu`.
+#[cfg(target_os = "linux")]
+pub fn pin_to_cpu(cpu: usize) -> io::Result<()> {
+    // SAFETY: cpu_set_t is plain data; all zeroes is the empty set.
+    let mut set: libc::cpu_set_t = unsafe { std::mem::zeroed() };
+    // SAFETY: CPU_SET writes inside `set` (it checks `cpu` against its size).
+    unsafe { libc::CPU_SET(cpu, &mut set) };
+    let size = std::mem::size_of::<libc::cpu_set_t>();
+    // SAFETY: `set` is a valid cpu_set_t of `size` bytes; pid 0 is the caller.
+    if unsafe { libc::sched_setaffinity(0, size, &set) } < 0 {
+        return Err(io::Error::last_os_error());
+    }
+    Ok(())
+}
+
+/// With `BENCH_PIN_CPUS=1` in the environment and at least two CPUs:
+/// pins the calling thread (the client) to CPU 0 and returns 1, the CPU
+/// for the servers. Otherwise `None`: nothing pinned, the default, because
+/// on a machine shared with other jobs a pinned side must wait for its one
+/// core while a job runs there, where unpinned it can move.
+pub fn split_cpus() -> Option<usize> {
+    if std::env::var_os("BENCH_PIN_CPUS").is_none_or(|v| v != "1") {
+        return None;
+    }
+    let cpus = thread::available_parallelism().map_or(1, |n| n.get());
+    #[cfg(target_os = "linux")]
+    if cpus >= 2 && pin_to_cpu(0).is_ok() {
+        return Some(1);
+    }
+    let _ = cpus;
+    None
 }
 
 /// The address in `listening on ('127.0.0.1', 65432)` or
