@@ -95,9 +95,8 @@ const SERVER_NOFILE: u64 = 32;
 #[test]
 fn out_of_descriptors_the_server_does_not_spin_and_recovers() {
     let mut cmd = server_command(APP_SERVER, &["-q"]);
-    // SAFETY: between fork and exec only async-signal-safe calls are
-    // allowed; setrlimit is a plain system call, and the closure touches no
-    // lock or allocation.
+    // SAFETY: between fork and exec only async-signal-safe calls are allowed:
+    // setrlimit is a plain system call; the closure takes no lock, allocates nothing.
     unsafe {
         cmd.pre_exec(|| {
             let limit = libc::rlimit {

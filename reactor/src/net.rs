@@ -381,10 +381,10 @@ fn sockaddr_to_std(storage: &SockaddrStorage) -> io::Result<SocketAddr> {
 fn socket_addr_of(storage: &libc::sockaddr_storage) -> io::Result<SocketAddr> {
     match libc::c_int::from(storage.ss_family) {
         libc::AF_INET => {
+            let ptr = (storage as *const libc::sockaddr_storage).cast::<libc::sockaddr_in>();
             // SAFETY: the family says the storage holds a sockaddr_in, and a
             // sockaddr_storage is large and aligned enough for one.
-            let sin =
-                unsafe { &*(storage as *const libc::sockaddr_storage).cast::<libc::sockaddr_in>() };
+            let sin = unsafe { &*ptr };
             let ip = Ipv4Addr::from(u32::from_be(sin.sin_addr.s_addr));
             Ok(SocketAddr::V4(SocketAddrV4::new(
                 ip,
@@ -392,11 +392,10 @@ fn socket_addr_of(storage: &libc::sockaddr_storage) -> io::Result<SocketAddr> {
             )))
         }
         libc::AF_INET6 => {
+            let ptr = (storage as *const libc::sockaddr_storage).cast::<libc::sockaddr_in6>();
             // SAFETY: the family says the storage holds a sockaddr_in6, and a
             // sockaddr_storage is large and aligned enough for one.
-            let sin6 = unsafe {
-                &*(storage as *const libc::sockaddr_storage).cast::<libc::sockaddr_in6>()
-            };
+            let sin6 = unsafe { &*ptr };
             let ip = Ipv6Addr::from(sin6.sin6_addr.s6_addr);
             Ok(SocketAddr::V6(SocketAddrV6::new(
                 ip,
