@@ -31,9 +31,9 @@ while [ $# -gt 0 ]; do
 done
 
 if [ "$quick" = 1 ]; then
-  conns_list=(10 100); rounds=1; duration=1; warmup=0.3; idle_conns=1000
+  conns_list=(10 100); rounds=1; goal_rounds=1; duration=1; warmup=0.3; idle_conns=1000
 else
-  conns_list=(1 10 100 1000); rounds=3; duration=1.5; warmup=0.5; idle_conns=10000
+  conns_list=(1 10 100 1000); rounds=3; goal_rounds=5; duration=1.5; warmup=0.5; idle_conns=10000
 fi
 # (size depth) cells of the echo matrix; app requests are fixed-size.
 echo_cells=("64 1" "64 16" "4096 16")
@@ -115,6 +115,16 @@ for round in $(seq 1 "$rounds"); do
       for server in "${app_servers[@]}"; do measure app "$server" "$conns" 64 "$depth" "$round"; done
     done
   done
+done
+
+# The goal cells of issue 5: 50 connections, depth 16, 64 B and 4 KiB for
+# echo, and app; more rounds, interleaved, since these ratios are quoted.
+echo "goal cells: 50 connections, depth 16, $goal_rounds rounds"
+for round in $(seq 1 "$goal_rounds"); do
+  for size in 64 4096; do
+    for server in "${echo_servers[@]}"; do measure echo "$server" 50 "$size" 16 "$round"; done
+  done
+  for server in "${app_servers[@]}"; do measure app "$server" 50 64 16 "$round"; done
 done
 
 # Memory and idle cost, on freshly started servers (a server warmed by the
