@@ -1,0 +1,105 @@
+//! Faults injected on real sockets: a peer whose receive window is tiny, so
+//! the server's writes stop part-way (EAGAIN) over and over; nothing may be
+//! lost or reordered. (Other faults live beside their subject: half-close
+//! in streams.rs, EMFILE in limits.rs, signals in signals.rs, resets and
+//! garbage in the soak.)
+
+mod common;
+
+use std::io::{Read, Write};
+use std::net::TcpStream;
+use std::os::fd::OwnedFd;
+use std::thread;
+use std::time::Duration;
+
+use common::*;
+use nix::sys::socket::{self, setsockopt, sockopt, AddressFamily, SockFlag, SockType, SockaddrIn};
+
+/// A client socket whose receive buffer is as small as the kernel allows,
+/// set before connecting so the advertised window starts small.
+fn tiny_window_client(port: u16) -> TcpStream {
+    let fd: OwnedFd = socket::socket(
+        AddressFamily::Inet,
+        SockType::Stream,
+        SockFlag::SOCK_CLOEXEC,
+        None,
+    )
+    .expect("socket");
+    setsockopt(&fd, sockopt::RcvBuf, &1024).expect("SO_RCVBUF");
+    let addr = SockaddrIn::new(127, 0, 0, 1, port);
+    socket::connect(std::os::fd::AsRawFd::as_raw_fd(&fd), &addr).expect("connect");
+    let sock = TcpStream::from(fd);
+    sock.set_read_timeout(Some(WAIT)).expect("read timeout");
+    sock.set_nodelay(true).expect("nodelay");
+    sock
+}
+
+#[test]
+fn answers_to_a_reader_with_a_tiny_window_are_written_part_way_and_none_is_lost() {
+    let server = Server::start(APP_SERVER, &["--trace", "-q"]);
+    let mut sock = tiny_window_client(server.port());
+    // A miss repeats the query in its answer: 40 KB queries make 40 KB
+    // answers, far more than the kernel buffers while the reader pauses.
+    let queries: Vec<String> = (0..60)
+        .map(|i| format!("{i:03}-{}", "q".repeat(40_000)))
+        .collect();
+    let mut requests = Vec::new();
+    for query in &queries {
+        requests.extend_from_slice(&search_request(query));
+    }
+    let mut writer = sock.try_clone().expect("clone");
+    let sender = thread::spawn(move || writer.write_all(&requests));
+
+    // A slow reader: small reads, and a pause every 32 of them.
+    let mut paced = Paced {
+        sock: &mut sock,
+        reads: 0,
+    };
+    for (i, query) in queries.iter().enumerate() {
+        let answer = read_message(&mut paced).expect("an answer");
+        assert_eq!(
+            answer.result(),
+            format!("No match for \"{query}\"."),
+            "answer {i}"
+        );
+    }
+    sender
+        .join()
+        .expect("the writer thread")
+        .expect("all requests written");
+    assert_serves(&mut sock);
+
+    // The trace shows the server's writes stopped part-way: the
+    // connection switched to WRITE interest to finish them.
+    let lines = server.stdout.snapshot();
+    assert!(
+        lines
+            .iter()
+            .any(|l| l.starts_with("modify fd=") && l.ends_with("interest=WRITE")),
+        "no partial write happened, so the test proved nothing: {:?}",
+        &lines[..lines.len().min(20)]
+    );
+    assert!(
+        server.stderr.snapshot().is_empty(),
+        "{:?}",
+        server.stderr.snapshot()
+    );
+}
+
+/// Reads at most 1 KiB at a time, pausing every 32 reads.
+struct Paced<'a> {
+    sock: &'a mut TcpStream,
+    reads: u32,
+}
+
+impl Read for Paced<'_> {
+    fn read(&mut self, buf: &mut [u8]) -> std::io::Result<usize> {
+        self.reads += 1;
+        if self.reads % 32 == 0 {
+            // The reader falling behind is the fault being injected.
+            thread::sleep(Duration::from_millis(2));
+        }
+        let n = buf.len().min(1024);
+        self.sock.read(&mut buf[..n])
+    }
+}
