@@ -1,5 +1,6 @@
-//! The 20-second soak: `scripts/soak.sh` at 8 s per server, on the test
-//! build of the programs. The full one (2 or 15 minutes) stays out of CI.
+//! The 20-second soak: `scripts/soak.sh` at 8 s per server (SIGTERM under
+//! load included), on the test build of the programs. The full one (2 or 15
+//! minutes) stays out of CI.
 
 use std::path::Path;
 use std::process::Command;
@@ -31,7 +32,9 @@ fn soak_both_servers_under_good_and_hostile_load() {
         "{stdout}"
     );
     assert_eq!(
-        stdout.matches("[ok] SIGTERM drains and exits 0").count(),
+        stdout
+            .matches("[ok] SIGTERM under load drains and exits 0")
+            .count(),
         2,
         "{stdout}"
     );
