@@ -134,7 +134,8 @@ with open(os.path.join(args.out, "report.md"), "w") as f:
     f.write("\n".join(lines) + "\n")
 
 # The plot: two panels (echo 64 B depth 16, app depth 16), log x axis.
-W, H, PAD = 460, 320, 60
+W, H, PAD = 520, 320, 60
+RIGHT = 110  # the legend's margin, right of each panel's plot
 COLORS = ["#d62728", "#1f77b4", "#2ca02c", "#9467bd", "#ff7f0e", "#8c564b"]
 panels = [("echo", 64, 16, "echo, 64 B, depth 16"), ("app", 0, 16, "app, depth 16")]
 svg = [f'<svg xmlns="http://www.w3.org/2000/svg" width="{2 * W}" height="{H}" '
@@ -153,13 +154,13 @@ for i, (mode, size, depth, title) in enumerate(panels):
     span = math.log10(cmax) - math.log10(cmin) or 1
 
     def px(c):
-        return x0 + PAD + (math.log10(c) - math.log10(cmin)) / span * (W - 1.6 * PAD)
+        return x0 + PAD + (math.log10(c) - math.log10(cmin)) / span * (W - PAD - RIGHT - 10)
 
     def py(v):
         return H - PAD + 10 - v / ymax * (H - 1.6 * PAD)
 
     svg.append(f'<text x="{x0 + W / 2}" y="20" text-anchor="middle" font-size="13">{title}: messages/s</text>')
-    svg.append(f'<line x1="{x0 + PAD}" y1="{H - PAD + 10}" x2="{x0 + W - 0.6 * PAD}" y2="{H - PAD + 10}" stroke="black"/>')
+    svg.append(f'<line x1="{x0 + PAD}" y1="{H - PAD + 10}" x2="{x0 + W - RIGHT}" y2="{H - PAD + 10}" stroke="black"/>')
     svg.append(f'<line x1="{x0 + PAD}" y1="{H - PAD + 10}" x2="{x0 + PAD}" y2="{0.6 * PAD}" stroke="black"/>')
     for c in all_c:
         svg.append(f'<text x="{px(c)}" y="{H - PAD + 25}" text-anchor="middle">{c}</text>')
@@ -174,7 +175,7 @@ for i, (mode, size, depth, title) in enumerate(panels):
         for c, v in pts:
             if v is not None:
                 svg.append(f'<circle cx="{px(c):.1f}" cy="{py(v):.1f}" r="3" fill="{color}"/>')
-        svg.append(f'<text x="{x0 + W - 0.6 * PAD - 90}" y="{0.6 * PAD + 14 * j + 10}" fill="{color}">{s}</text>')
+        svg.append(f'<text x="{x0 + W - RIGHT + 10}" y="{0.6 * PAD + 14 * j + 10}" fill="{color}">{s}</text>')
 svg.append("</svg>")
 with open(os.path.join(args.out, "throughput.svg"), "w") as f:
     f.write("\n".join(svg) + "\n")
