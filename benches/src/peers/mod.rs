@@ -23,6 +23,7 @@ pub mod bare_echo;
 pub mod client;
 pub mod mio_echo;
 pub mod spawn;
+pub mod tokio_accept;
 pub mod tokio_app;
 pub mod tokio_echo;
 

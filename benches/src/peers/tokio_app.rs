@@ -11,38 +11,17 @@
 
 use std::io;
 use std::os::fd::OwnedFd;
-use std::time::Duration;
 
 use proto::{create_response, Decoder, Status};
 use tokio::io::{AsyncReadExt, AsyncWriteExt};
-use tokio::net::{TcpListener, TcpStream};
+use tokio::net::TcpStream;
 
 use super::READ_SIZE;
-
-/// How long accepting pauses after an error (out of descriptors).
-const ACCEPT_PAUSE: Duration = Duration::from_millis(100);
 
 /// Serves the search service on `listener` forever (until a signal kills
 /// the process).
 pub fn serve(listener: OwnedFd) -> io::Result<()> {
-    let runtime = tokio::runtime::Builder::new_current_thread()
-        .enable_io()
-        .enable_time()
-        .build()?;
-    runtime.block_on(async {
-        let listener = TcpListener::from_std(std::net::TcpListener::from(listener))?;
-        loop {
-            match listener.accept().await {
-                Ok((stream, _)) => {
-                    tokio::spawn(serve_conn(stream));
-                }
-                Err(e) => {
-                    eprintln!("accept: {e}");
-                    tokio::time::sleep(ACCEPT_PAUSE).await;
-                }
-            }
-        }
-    })
+    super::tokio_accept::serve(listener, serve_conn)
 }
 
 /// One connection: answer every request, in order, until EOF, an IO error
