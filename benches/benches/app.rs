@@ -12,11 +12,13 @@
 //! Run: `cargo build --release -p sockets && cargo bench -p benches --bench app`
 
 use std::path::Path;
-use std::time::{Duration, Instant};
+use std::time::Duration;
 
-use benches::peers::client::{Client, Workload};
+mod common;
+
+use benches::peers::client::Workload;
 use benches::peers::spawn::{split_cpus, workspace_program, Server};
-use criterion::{criterion_group, criterion_main, Criterion, SamplingMode, Throughput};
+use criterion::{criterion_group, criterion_main, Criterion};
 
 /// (connections, requests in flight per connection, requests per iteration)
 const LOADS: [(usize, usize, u64); 2] = [(1, 1, 1_000), (50, 16, 20_000)];
@@ -38,23 +40,8 @@ fn app(c: &mut Criterion) {
     ];
     let workload = Workload::app("search", "morpheus");
     for (conns, depth, k) in LOADS {
-        let mut group = c.benchmark_group(format!("app_{conns}conn_d{depth}_morpheus"));
-        group.throughput(Throughput::Elements(k));
-        group.sampling_mode(SamplingMode::Flat);
-        for (name, server) in &mut servers {
-            let mut client = Client::connect(server.addr(), conns, depth, &workload)
-                .unwrap_or_else(|e| panic!("{name}: {e}; server {}", server.status()));
-            group.bench_function(*name, |b| {
-                b.iter_custom(|iters| {
-                    let start = Instant::now();
-                    for _ in 0..iters {
-                        client.run(k).expect(name);
-                    }
-                    start.elapsed()
-                })
-            });
-        }
-        group.finish();
+        let name = format!("app_{conns}conn_d{depth}_morpheus");
+        common::compare(c, name, (conns, depth, k), &workload, &mut servers);
     }
 }
 

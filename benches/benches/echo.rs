@@ -19,11 +19,13 @@
 //! Run: `cargo build --release -p sockets && cargo bench -p benches --bench echo`
 
 use std::path::Path;
-use std::time::{Duration, Instant};
+use std::time::Duration;
 
-use benches::peers::client::{Client, Workload};
+mod common;
+
+use benches::peers::client::Workload;
 use benches::peers::spawn::{split_cpus, workspace_program, Server};
-use criterion::{criterion_group, criterion_main, Criterion, SamplingMode, Throughput};
+use criterion::{criterion_group, criterion_main, Criterion};
 
 /// (connections, messages in flight per connection, messages per iteration)
 const LOADS: [(usize, usize, u64); 2] = [(1, 1, 1_000), (50, 16, 20_000)];
@@ -54,25 +56,9 @@ fn echo(c: &mut Criterion) {
     let mut servers = start_servers();
     for (conns, depth, k) in LOADS {
         for (size, label) in SIZES {
-            let mut group = c.benchmark_group(format!("echo_{conns}conn_d{depth}_{label}"));
-            group.throughput(Throughput::Elements(k));
-            // Every iteration is already K messages: no need to ramp.
-            group.sampling_mode(SamplingMode::Flat);
+            let name = format!("echo_{conns}conn_d{depth}_{label}");
             let workload = Workload::echo(size);
-            for (name, server) in &mut servers {
-                let mut client = Client::connect(server.addr(), conns, depth, &workload)
-                    .unwrap_or_else(|e| panic!("{name}: {e}; server {}", server.status()));
-                group.bench_function(*name, |b| {
-                    b.iter_custom(|iters| {
-                        let start = Instant::now();
-                        for _ in 0..iters {
-                            client.run(k).expect(name);
-                        }
-                        start.elapsed()
-                    })
-                });
-            }
-            group.finish();
+            common::compare(c, name, (conns, depth, k), &workload, &mut servers);
         }
     }
 }
