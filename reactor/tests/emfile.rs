@@ -4,10 +4,11 @@
 //! The descriptor limit is lowered in a child process (this test binary run
 //! again with an environment variable), so no other test feels it.
 
+mod common;
+
 use std::fs::File;
 use std::io::ErrorKind;
 use std::os::fd::{AsFd, BorrowedFd};
-use std::process::Command;
 use std::time::{Duration, Instant};
 
 use nix::sys::resource::{getrlimit, getrusage, setrlimit, Resource, UsageWho};
@@ -25,12 +26,7 @@ fn emfile_on_accept_pauses_the_listener_and_retries_without_spinning() {
     if std::env::var_os(CHILD_ENV).is_some() {
         return child();
     }
-    let exe = std::env::current_exe().unwrap();
-    let out = Command::new(exe)
-        .args(["--exact", TEST_NAME, "--nocapture", "--test-threads=1"])
-        .env(CHILD_ENV, "1")
-        .output()
-        .unwrap();
+    let out = common::rerun_in_child(CHILD_ENV, TEST_NAME);
     let stdout = String::from_utf8_lossy(&out.stdout);
     let stderr = String::from_utf8_lossy(&out.stderr);
     assert!(out.status.success(), "child failed:\n{stdout}\n{stderr}");

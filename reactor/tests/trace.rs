@@ -2,9 +2,10 @@
 //! programs' `--trace` shows a learner. Run in a child process (this binary
 //! again), so its stdout can be read whole.
 
+mod common;
+
 use std::io::{ErrorKind, Read, Write};
 use std::os::fd::{AsFd, AsRawFd, BorrowedFd};
-use std::process::Command;
 use std::time::{Duration, Instant};
 
 use reactor::net::{ListenOptions, TcpListener, TcpStream};
@@ -89,12 +90,7 @@ fn trace_prints_one_line_per_reactor_step() {
     if std::env::var_os(CHILD_ENV).is_some() {
         return child();
     }
-    let exe = std::env::current_exe().unwrap();
-    let out = Command::new(exe)
-        .args(["--exact", TEST_NAME, "--nocapture", "--test-threads=1"])
-        .env(CHILD_ENV, "1")
-        .output()
-        .unwrap();
+    let out = common::rerun_in_child(CHILD_ENV, TEST_NAME);
     let stdout = String::from_utf8_lossy(&out.stdout);
     assert!(
         out.status.success(),

@@ -76,3 +76,16 @@ pub fn closed_port() -> SocketAddr {
     drop(listener);
     addr
 }
+
+/// Runs test `test_name` of this test binary again, alone, in a child
+/// process with `env` set: for tests that change process-wide state (the
+/// descriptor limit) or must capture the process's own stdout (the trace).
+/// The test sees `env` and does the child's part.
+pub fn rerun_in_child(env: &str, test_name: &str) -> std::process::Output {
+    let exe = std::env::current_exe().expect("the test binary's path");
+    std::process::Command::new(exe)
+        .args(["--exact", test_name, "--nocapture", "--test-threads=1"])
+        .env(env, "1")
+        .output()
+        .expect("the test binary runs again as a child")
+}
