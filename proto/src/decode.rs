@@ -113,6 +113,19 @@ impl Decoder {
         self.stage == Stage::ProtoHeader
     }
 
+    /// The whole length of the message being decoded, once its JSON header
+    /// has been parsed (so its `content-length` is known): what a server
+    /// must be ready to hold before it reads the content.
+    pub fn message_len(&self) -> Option<usize> {
+        match self.stage {
+            Stage::Content {
+                header_len,
+                content_len,
+            } => Some((PROTOHEADER_LEN + header_len).saturating_add(content_len)),
+            _ => None,
+        }
+    }
+
     /// Decodes the message at the start of `buf`.
     pub fn decode<'a>(&mut self, buf: &'a [u8]) -> Result<Status<'a>, Error> {
         if let Stage::ProtoHeader = self.stage {

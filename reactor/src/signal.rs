@@ -28,12 +28,15 @@ use nix::sys::signal::{sigaction, SaFlags, SigAction, SigHandler, SigSet};
 use crate::waker::WAKE_BYTES;
 use crate::Waker;
 
-/// How many loops can be woken by signals at once.
-const MAX_WAKERS: usize = 64;
+/// How many loops can be woken by signals at once (a server with more
+/// worker loops than this is refused).
+pub const MAX_WAKERS: usize = 64;
 
 static WAKE_FDS: [AtomicI32; MAX_WAKERS] = [const { AtomicI32::new(-1) }; MAX_WAKERS];
 /// Bit `n` set: signal number `n` arrived since the last [`take_pending`].
 static PENDING: AtomicU64 = AtomicU64::new(0);
+/// How many notified signals have arrived since the process started.
+static RECEIVED: AtomicU64 = AtomicU64::new(0);
 /// Keeps the registered wakers' descriptors open (see the module docs).
 static KEPT: Mutex<Vec<Waker>> = Mutex::new(Vec::new());
 
@@ -43,6 +46,7 @@ extern "C" fn on_signal(signo: libc::c_int) {
     if (0..64).contains(&signo) {
         PENDING.fetch_or(1 << signo, Ordering::SeqCst);
     }
+    RECEIVED.fetch_add(1, Ordering::SeqCst);
     for slot in &WAKE_FDS {
         let fd = slot.load(Ordering::SeqCst);
         if fd >= 0 {
@@ -117,6 +121,13 @@ impl Pending {
             .filter(move |n| self.0 & (1u64 << n) != 0)
             .filter_map(|n| Signal::try_from(n).ok())
     }
+}
+
+/// How many notified signals have arrived since the process started, each
+/// counted (unlike [`pending`], where a signal that comes twice is one bit):
+/// a stopping server asks whether a second one came.
+pub fn received() -> u64 {
+    RECEIVED.load(Ordering::SeqCst)
 }
 
 /// The signals that arrived since the last call, and forget them.
