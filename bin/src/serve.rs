@@ -24,12 +24,13 @@ use std::os::fd::{AsFd, BorrowedFd};
 use std::process::ExitCode;
 use std::sync::mpsc;
 use std::thread;
-use std::time::Duration;
+use std::time::{Duration, Instant};
 
 use reactor::net::{self, ListenOptions, TcpListener, TcpStream};
 use reactor::signal::{self, Signal};
 use reactor::{Context, EventLoop, Handler, Interest, Ready, TimerId, Token};
 
+use crate::budget::with_budget;
 use crate::buffers::{with_buffers, Buffers};
 use crate::cli::{resolve, ServerOptions};
 use crate::conn::{Mask, Next};
@@ -64,6 +65,29 @@ pub trait Connection: Debug + Sized {
     fn process_events(&mut self, mask: Mask, bufs: &mut Buffers, say: Say) -> Next;
     /// The server is stopping: read nothing more, finish what is owed.
     fn drain(&mut self) -> Next;
+    /// Whether a message has begun to arrive and is not complete yet.
+    fn mid_request(&self) -> bool {
+        false
+    }
+    /// Whether the connection waits for room in the buffer budget.
+    fn parked(&self) -> bool {
+        false
+    }
+    /// Room was freed in the budget: what to wait for now, or `None` if the
+    /// connection still does not fit.
+    fn unpark(&mut self) -> Option<Next> {
+        Some(Next::Wait(Interest::READ))
+    }
+    /// How long a begun message may take to arrive whole (`None`: for ever).
+    fn request_timeout(config: &Self::Config) -> Option<Duration> {
+        let _ = config;
+        None
+    }
+    /// The bytes all partial messages may hold together (see [`crate::budget`]).
+    fn max_buffered_bytes(config: &Self::Config) -> usize {
+        let _ = config;
+        usize::MAX
+    }
 }
 
 /// A server's settings, shared read-only by every worker and connection.
@@ -121,6 +145,13 @@ pub struct Conn<'s, C: Connection> {
     /// Half-closed after its last answer, reading and discarding what the
     /// peer still sends until its EOF (or the grace period ends).
     lingering: bool,
+    /// When the message under way must be complete (`--request-timeout`).
+    request_deadline: Option<Instant>,
+    /// The server is stopping: the end of the grace period, which no other
+    /// deadline moves.
+    stop_at: Option<Instant>,
+    /// In the budget's queue of parked connections.
+    queued: bool,
 }
 
 impl<C: Connection> AsFd for Entry<'_, C> {
@@ -150,16 +181,10 @@ impl<C: Connection> Handler for Entry<'_, C> {
     }
 
     fn on_deadline(&mut self, cx: &mut Context<'_, Self>) {
-        if let Entry::Conn(conn) = self {
-            // A lingering connection printed its closing line already.
-            if !conn.lingering {
-                conn.settings.say().event(format_args!(
-                    "closing idle connection to {}",
-                    Addr(conn.message.addr())
-                ));
-            }
+        match self {
+            Entry::Conn(conn) => conn.on_deadline(cx),
+            Entry::Listener(_) => cx.close(),
         }
-        cx.close();
     }
 
     fn on_timer(&mut self, cx: &mut Context<'_, Self>, id: TimerId) {
@@ -172,8 +197,19 @@ impl<C: Connection> Handler for Entry<'_, C> {
 }
 
 impl<'s, C: Connection> Conn<'s, C> {
+    fn new(message: C, settings: &'s Settings<C>) -> Self {
+        Conn {
+            message,
+            settings,
+            lingering: false,
+            request_deadline: None,
+            stop_at: None,
+            queued: false,
+        }
+    }
+
     /// Carries out what the state machine asked for: the interest switch
-    /// (and a fresh idle deadline), or the close.
+    /// (and the deadline that now applies), or the close.
     fn apply(&mut self, next: Next, cx: &mut Context<'_, Entry<'s, C>>) {
         match next {
             Next::Wait(interest) => {
@@ -185,9 +221,11 @@ impl<'s, C: Connection> Conn<'s, C> {
                     cx.close();
                     return;
                 }
-                if let Some(idle) = self.settings.options.idle_timeout() {
-                    cx.set_deadline(Some(cx.now() + idle));
+                if self.message.parked() && !self.queued {
+                    with_budget(|budget| budget.park(cx.token()));
+                    self.queued = true;
                 }
+                cx.set_deadline(self.deadline(cx.now()));
             }
             Next::Close => {
                 self.settings.say().event(format_args!(
@@ -199,27 +237,86 @@ impl<'s, C: Connection> Conn<'s, C> {
         }
     }
 
-    /// The close. Closing a socket with unread input sends RST, and the
-    /// answers still in the kernel's send buffer are dropped. So when the
-    /// peer has sent more than was read (requests after a framing error,
-    /// or that a stopping server will not answer), send FIN after the
-    /// answers and read (and discard) what the peer still sends until its
-    /// EOF, within the grace period. With nothing unread (the usual case:
-    /// the peer closed first), close at once.
-    fn start_lingering(&mut self, cx: &mut Context<'_, Entry<'s, C>>) {
-        match self.discard_input() {
-            Discarded::Nothing | Discarded::Eof => cx.close(),
-            Discarded::Some => {
-                self.lingering = true;
-                if self.message.sock().shutdown(Shutdown::Write).is_err()
-                    || cx.set_interest(Interest::READ).is_err()
-                {
-                    cx.close();
-                    return;
-                }
-                cx.set_deadline(Some(cx.now() + DRAIN_GRACE));
-            }
+    /// The deadline that applies after an event at `now`: while stopping,
+    /// the end of the grace period; while parked, none (the wait is the
+    /// server's, not the peer's); otherwise the nearer of the idle timeout
+    /// and the time the message under way must be complete by.
+    fn deadline(&mut self, now: Instant) -> Option<Instant> {
+        if self.stop_at.is_some() {
+            return self.stop_at;
         }
+        if self.message.parked() {
+            self.request_deadline = None;
+            return None;
+        }
+        let idle = self.settings.options.idle_timeout().map(|idle| now + idle);
+        self.request_deadline = match C::request_timeout(&self.settings.config) {
+            Some(limit) if self.message.mid_request() => {
+                Some(self.request_deadline.unwrap_or(now + limit))
+            }
+            _ => None,
+        };
+        match (idle, self.request_deadline) {
+            (Some(a), Some(b)) => Some(a.min(b)),
+            (a, b) => a.or(b),
+        }
+    }
+
+    /// The deadline passed: the grace period of a closing or stopping
+    /// connection, a request that took too long, or the idle timeout.
+    fn on_deadline(&mut self, cx: &mut Context<'_, Entry<'s, C>>) {
+        let addr = Addr(self.message.addr());
+        if self.lingering {
+            // It printed its closing line already; its answers are sent.
+            cx.close();
+            return;
+        }
+        if self.stop_at.is_some() {
+            say::error(format_args!(
+                "giving up on the connection to {addr}: its answers were not taken within {} s",
+                DRAIN_GRACE.as_secs()
+            ));
+            cx.close();
+            return;
+        }
+        match (
+            self.request_deadline,
+            C::request_timeout(&self.settings.config),
+        ) {
+            (Some(at), Some(limit)) if at <= cx.now() => say::error(format_args!(
+                "request from {addr} not complete within {} s; closing the connection",
+                limit.as_secs_f64()
+            )),
+            _ => self
+                .settings
+                .say()
+                .event(format_args!("closing idle connection to {addr}")),
+        }
+        self.start_lingering(cx);
+    }
+
+    /// The close. Closing a socket while the peer may still send turns into
+    /// a reset: input that arrives for (or sits unread in) a closed socket
+    /// makes the kernel answer RST, and the peer's kernel then throws away
+    /// every byte of ours it has not yet handed to the peer, answers
+    /// included. So unless the peer has closed its side already (a read
+    /// returns EOF), send FIN after the answers (`shutdown(SHUT_WR)`), read
+    /// and discard what the peer still sends until its EOF, within the
+    /// grace period, and only then close.
+    fn start_lingering(&mut self, cx: &mut Context<'_, Entry<'s, C>>) {
+        if self.discard_input() == Discarded::Eof {
+            cx.close();
+            return;
+        }
+        self.lingering = true;
+        if self.message.sock().shutdown(Shutdown::Write).is_err()
+            || cx.set_interest(Interest::READ).is_err()
+        {
+            cx.close();
+            return;
+        }
+        let grace = cx.now() + DRAIN_GRACE;
+        cx.set_deadline(Some(self.stop_at.map_or(grace, |stop| stop.min(grace))));
     }
 
     /// A lingering connection's event: discard input until the peer's EOF.
@@ -234,18 +331,17 @@ impl<'s, C: Connection> Conn<'s, C> {
     fn discard_input(&mut self) -> Discarded {
         let mut sock = self.message.sock();
         with_buffers(|bufs| {
-            let mut discarded = Discarded::Nothing;
             for _ in 0..LINGER_READS {
                 match sock.read(&mut bufs.scratch) {
                     Ok(0) => return Discarded::Eof,
-                    Ok(_) => discarded = Discarded::Some,
+                    Ok(_) => {}
                     Err(e) if e.kind() == ErrorKind::WouldBlock => break,
                     Err(e) if e.kind() == ErrorKind::Interrupted => {}
                     // A reset or other error: nothing more can be delivered.
                     Err(_) => return Discarded::Eof,
                 }
             }
-            discarded
+            Discarded::MoreMayCome
         })
     }
 }
@@ -253,10 +349,9 @@ impl<'s, C: Connection> Conn<'s, C> {
 /// What [`Conn::discard_input`] found.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 enum Discarded {
-    /// No input was waiting.
-    Nothing,
-    /// Some input was dropped; more may come.
-    Some,
+    /// The peer has not closed its side: more may come, even if nothing
+    /// was waiting (it may be in flight).
+    MoreMayCome,
     /// The peer closed (or the connection failed).
     Eof,
 }
@@ -281,11 +376,7 @@ impl<'s, C: Connection> Acceptor<'s, C> {
                         say::error(format_args!("connection from {}: {e}", Addr(addr)));
                         continue;
                     }
-                    let conn = Conn {
-                        message: C::accept(sock, addr, &settings.config),
-                        settings,
-                        lingering: false,
-                    };
+                    let conn = Conn::new(C::accept(sock, addr, &settings.config), settings);
                     match cx.register(Entry::Conn(conn), C::INITIAL) {
                         Ok(token) => {
                             if let Some(idle) = settings.options.idle_timeout() {
@@ -466,12 +557,16 @@ fn run_worker<C: Connection>(
             return Err(e);
         }
     };
+    let workers = settings.options.workers.get();
+    let budget = C::max_buffered_bytes(&settings.config) / workers;
+    with_budget(|b| b.set_limit(budget));
     loop {
         event_loop.turn(None)?;
         if !signal::pending().is_empty() {
             return drain(&mut event_loop, listener);
         }
         resume_if_room(&mut event_loop, listener, max_connections)?;
+        unpark(&mut event_loop);
     }
 }
 
@@ -494,24 +589,63 @@ fn resume_if_room<C: Connection>(
     Ok(())
 }
 
+/// Connections parked for room in the buffer budget are read again, in the
+/// order they parked, as far as the room freed this turn goes (checked
+/// after each turn; nothing to do in the usual case of no parked one).
+fn unpark<C: Connection>(event_loop: &mut EventLoop<Entry<'_, C>>) {
+    with_budget(|budget| {
+        while let Some(token) = budget.next_parked() {
+            // A connection closed while parked has left a stale token.
+            let Some(Entry::Conn(conn)) = event_loop.get_mut(token) else {
+                continue;
+            };
+            let Some(next) = conn.message.unpark() else {
+                budget.unpark_failed(token);
+                return;
+            };
+            conn.queued = false;
+            let deadline = conn.deadline(Instant::now());
+            let Next::Wait(interest) = next else {
+                event_loop.close(token);
+                continue;
+            };
+            event_loop.set_deadline(token, deadline);
+            if event_loop.set_interest(token, interest).is_err() {
+                event_loop.close(token);
+            }
+        }
+    });
+}
+
 /// The graceful stop: no more accepting, every connection finishes the
-/// answers it owes (or gives up after a grace period), then the loop ends.
+/// answers it owes, shuts down its side and waits for the peer's EOF, all
+/// within one grace period that nothing extends. A second signal stops at
+/// once.
 fn drain<C: Connection>(
     event_loop: &mut EventLoop<Entry<'_, C>>,
     listener: Token,
 ) -> io::Result<()> {
+    let stop_at = Instant::now() + DRAIN_GRACE;
     event_loop.close(listener);
     event_loop.for_each(|entry, cx| {
         if let Entry::Conn(conn) = entry {
+            conn.stop_at = Some(stop_at);
             if conn.lingering {
-                return; // closing already, under its own deadline
+                cx.set_deadline(Some(stop_at));
+            } else {
+                let next = conn.message.drain();
+                conn.apply(next, cx);
             }
-            let next = conn.message.drain();
-            conn.apply(next, cx);
-            cx.set_deadline(Some(cx.now() + DRAIN_GRACE));
         }
     });
     while !event_loop.is_empty() {
+        if signal::received() > 1 {
+            say::error(format_args!(
+                "a second signal: stopping now, {} connection(s) not finished",
+                event_loop.len()
+            ));
+            break;
+        }
         event_loop.turn(None)?;
     }
     Ok(())

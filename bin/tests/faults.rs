@@ -39,8 +39,10 @@ fn answers_to_a_reader_with_a_tiny_window_are_written_part_way_and_none_is_lost(
     let server = Server::start(APP_SERVER, &["--trace", "-q"]);
     let mut sock = tiny_window_client(server.port());
     // A miss repeats the query in its answer: 40 KB queries make 40 KB
-    // answers, far more than the kernel buffers while the reader pauses.
-    let queries: Vec<String> = (0..60)
+    // answers, twice what the kernel's send buffer can grow to, so some
+    // write must stop part-way however fast the buffer grows.
+    let answers = 2 * max_send_buffer() / 40_000 + 1;
+    let queries: Vec<String> = (0..answers)
         .map(|i| format!("{i:03}-{}", "q".repeat(40_000)))
         .collect();
     let mut requests = Vec::new();
@@ -84,6 +86,15 @@ fn answers_to_a_reader_with_a_tiny_window_are_written_part_way_and_none_is_lost(
         "{:?}",
         server.stderr.snapshot()
     );
+}
+
+/// The most a TCP send buffer grows to here (`tcp_wmem`'s maximum; 4 MiB
+/// when it cannot be read).
+fn max_send_buffer() -> usize {
+    std::fs::read_to_string("/proc/sys/net/ipv4/tcp_wmem")
+        .ok()
+        .and_then(|text| text.split_whitespace().nth(2)?.parse().ok())
+        .unwrap_or(4 << 20)
 }
 
 /// Reads at most 1 KiB at a time, pausing every 32 reads.
