@@ -11,11 +11,13 @@
 
 use std::io::{self, ErrorKind, Read, Write};
 use std::net::SocketAddr;
+use std::time::Duration;
 
 use proto::{Decoder, Message, PyBytes, Status, Value};
 use reactor::Interest;
 
-use crate::buffers::Buffers;
+use crate::budget::{with_budget, Share};
+use crate::buffers::{Buffers, READ_SIZE};
 use crate::conn::{Mask, Next};
 use crate::outbox::Outbox;
 use crate::pyrepr::Addr;
@@ -32,6 +34,14 @@ pub struct ServerMessage<S> {
     /// The start of a request whose rest has not arrived (the tutorial's
     /// `_recv_buffer`); empty, and unallocated, between requests.
     partial: Vec<u8>,
+    /// How many more bytes the partial request needs (the decoder's
+    /// `NeedMore`): mid-request, a read takes no more than that, so nothing
+    /// of the next message is read before this one has room.
+    needed: usize,
+    /// What the partial request holds of the worker's `--max-buffered-bytes`.
+    share: Share,
+    /// Waiting for room in the budget: not read until there is.
+    parked: bool,
     outbox: Outbox,
     /// No more reading: the peer closed its side, the framing broke, or the
     /// server is shutting down. Close once nothing is owed.
@@ -47,6 +57,9 @@ impl<S: Read + Write> ServerMessage<S> {
             addr,
             decoder: Decoder::with_max_content_length(max_content_length),
             partial: Vec::new(),
+            needed: 0,
+            share: Share::default(),
+            parked: false,
             outbox: Outbox::default(),
             done_reading: false,
         }
@@ -86,8 +99,53 @@ impl<S: Read + Write> ServerMessage<S> {
         self.partial.len() + self.outbox.len()
     }
 
+    /// Whether a request has begun to arrive and is not complete yet (what
+    /// `--request-timeout` times).
+    pub fn mid_request(&self) -> bool {
+        !self.partial.is_empty()
+    }
+
+    /// Whether the connection waits for room in the budget (and so is not
+    /// read, and not timed: the wait is the server's, not the peer's).
+    pub fn parked(&self) -> bool {
+        self.parked
+    }
+
+    /// Room was freed: take it if the partial request now fits, and read
+    /// again. Returns whether it did.
+    pub fn try_unpark(&mut self) -> bool {
+        self.parked = !with_budget(|budget| match self.decoder.message_len() {
+            Some(len) => budget.admit(&mut self.share, len),
+            None => budget.free() > 0,
+        });
+        if let (false, Some(len)) = (self.parked, self.decoder.message_len()) {
+            self.partial
+                .reserve_exact(len.saturating_sub(self.partial.len()));
+        }
+        !self.parked
+    }
+
+    /// How many bytes the next read may take: a read's worth, but no more
+    /// than the budget has room for beyond what an admitted request still
+    /// needs, so the bytes held never outgrow the budget.
+    fn read_len(&self) -> usize {
+        with_budget(|budget| {
+            let room = if self.share.is_admitted() {
+                self.needed.saturating_add(budget.free())
+            } else {
+                budget.free()
+            };
+            room.min(READ_SIZE)
+        })
+    }
+
     fn read(&mut self, bufs: &mut Buffers, say: Say) -> io::Result<()> {
-        let n = match self.sock.read(&mut bufs.scratch) {
+        let len = self.read_len();
+        if len == 0 {
+            self.parked = true;
+            return Ok(());
+        }
+        let n = match self.sock.read(&mut bufs.scratch[..len]) {
             Ok(0) => {
                 if !self.partial.is_empty() || !self.decoder.is_idle() {
                     say::error(format_args!(
@@ -107,11 +165,12 @@ impl<S: Read + Write> ServerMessage<S> {
             Err(e) => return Err(e),
         };
         bufs.out.clear();
-        if self.partial.is_empty() {
+        let completed = if self.partial.is_empty() {
             // The common case: whole requests straight from the scratch
             // buffer; only a trailing partial one is copied.
             let used = self.process_requests(&bufs.scratch[..n], &mut bufs.out, say);
             self.partial.extend_from_slice(&bufs.scratch[used..n]);
+            used > 0
         } else {
             self.partial.extend_from_slice(&bufs.scratch[..n]);
             let partial = std::mem::take(&mut self.partial);
@@ -121,12 +180,38 @@ impl<S: Read + Write> ServerMessage<S> {
             if self.partial.is_empty() {
                 self.partial = Vec::new(); // freed: idle connections hold nothing
             }
-        }
+            used > 0
+        };
         if self.done_reading {
             // A framing error: the rest of the stream is meaningless.
             self.partial = Vec::new();
         }
+        self.account(completed);
         self.outbox.send(&mut self.sock, &bufs.out)
+    }
+
+    /// Brings the budget share up to date after a read (`completed`: the
+    /// read finished the request the share was for): nothing held between
+    /// requests; once a request's length is known, its whole length (or
+    /// park until it fits); before that, the bytes held.
+    fn account(&mut self, completed: bool) {
+        with_budget(|budget| {
+            if completed || self.partial.is_empty() {
+                budget.release(&mut self.share);
+            }
+            if self.partial.is_empty() || self.share.is_admitted() {
+                return;
+            }
+            let held = self.partial.len().saturating_sub(self.share.bytes());
+            budget.take(&mut self.share, held);
+            if let Some(len) = self.decoder.message_len() {
+                self.parked = !budget.admit(&mut self.share, len);
+                if !self.parked {
+                    // One allocation of the right size: no doubling past it.
+                    self.partial.reserve_exact(len - self.partial.len());
+                }
+            }
+        });
     }
 
     /// Decodes and answers every whole request at the start of `buf`,
@@ -135,7 +220,10 @@ impl<S: Read + Write> ServerMessage<S> {
         let mut used = 0;
         loop {
             match self.decoder.decode(&buf[used..]) {
-                Ok(Status::NeedMore { .. }) => return used,
+                Ok(Status::NeedMore { needed }) => {
+                    self.needed = needed;
+                    return used;
+                }
                 Ok(Status::Complete { message, consumed }) => {
                     used += consumed;
                     self.process_request(&message, out, say);
@@ -197,6 +285,8 @@ impl<S: Read + Write> ServerMessage<S> {
             Next::Wait(Interest::WRITE)
         } else if self.done_reading {
             Next::Close
+        } else if self.parked {
+            Next::Wait(Interest::NONE)
         } else {
             Next::Wait(Interest::READ)
         }
@@ -208,6 +298,10 @@ impl<S: Read + Write> ServerMessage<S> {
 pub struct AppConfig {
     /// `--max-content-length`: the largest request content accepted.
     pub max_content_length: usize,
+    /// `--request-timeout`: how long a begun request may take to arrive.
+    pub request_timeout: Option<Duration>,
+    /// `--max-buffered-bytes`: all partial requests together, per process.
+    pub max_buffered_bytes: usize,
 }
 
 impl crate::serve::Connection for ServerMessage<reactor::net::TcpStream> {
@@ -228,5 +322,20 @@ impl crate::serve::Connection for ServerMessage<reactor::net::TcpStream> {
     }
     fn drain(&mut self) -> Next {
         ServerMessage::drain(self)
+    }
+    fn mid_request(&self) -> bool {
+        ServerMessage::mid_request(self)
+    }
+    fn parked(&self) -> bool {
+        ServerMessage::parked(self)
+    }
+    fn unpark(&mut self) -> Option<Next> {
+        self.try_unpark().then(|| self.next())
+    }
+    fn request_timeout(config: &AppConfig) -> Option<Duration> {
+        config.request_timeout
+    }
+    fn max_buffered_bytes(config: &AppConfig) -> usize {
+        config.max_buffered_bytes
     }
 }

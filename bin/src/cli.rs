@@ -24,7 +24,7 @@ pub struct ServerOptions {
     #[arg(long, value_name = "N", default_value = "10000")]
     pub max_connections: NonZeroUsize,
     /// N threads, one reactor each, sharing the port.
-    #[arg(long, value_name = "N", default_value = "1")]
+    #[arg(long, value_name = "N", default_value = "1", value_parser = parse_workers)]
     pub workers: NonZeroUsize,
     /// Print every reactor step: register, modify, unregister, readiness.
     #[arg(long)]
@@ -69,6 +69,22 @@ pub struct AppServerArgs {
     /// Refuse a message whose content is longer than this many bytes.
     #[arg(long, value_name = "BYTES", default_value = "1048576")]
     pub max_content_length: usize,
+    /// A request whose first byte has arrived must be complete within SECS,
+    /// or the connection is closed; 0 turns it off.
+    #[arg(long, value_name = "SECS", default_value = "30", value_parser = parse_seconds)]
+    pub request_timeout: Duration,
+    /// All connections' partial requests together: a request's content is
+    /// read only once its whole length fits in what is left; until then
+    /// that connection waits (backpressure through TCP).
+    #[arg(long, value_name = "BYTES", default_value = "268435456")]
+    pub max_buffered_bytes: usize,
+}
+
+impl AppServerArgs {
+    /// `--request-timeout`, or `None` when it is off.
+    pub fn request_timeout(&self) -> Option<Duration> {
+        (!self.request_timeout.is_zero()).then_some(self.request_timeout)
+    }
 }
 
 /// `multiconn-client HOST PORT NUM_CONNECTIONS`: `multiconn-client.py`.
@@ -148,6 +164,18 @@ fn usage_error(e: clap::Error, mut command: clap::Command) -> ! {
     }
     let _ = write!(std::io::stderr().lock(), "{text}");
     std::process::exit(2)
+}
+
+/// Parses `--workers`: at least 1, and no more loops than the signal
+/// handler can wake (each worker must see SIGINT and SIGTERM).
+pub fn parse_workers(text: &str) -> Result<NonZeroUsize, String> {
+    let max = reactor::signal::MAX_WAKERS;
+    match text.parse::<NonZeroUsize>() {
+        Ok(n) if n.get() <= max => Ok(n),
+        _ => Err(format!(
+            "`{text}` is not a number of workers from 1 to {max}"
+        )),
+    }
 }
 
 /// Parses a non-negative, finite number of seconds (`1`, `0.5`).

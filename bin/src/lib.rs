@@ -12,6 +12,7 @@
 #![deny(missing_docs)]
 
 pub mod app;
+pub mod budget;
 pub mod buffers;
 pub mod cli;
 pub mod client;

@@ -11,6 +11,8 @@ fn main() -> ExitCode {
     let args: AppServerArgs = sockets::cli::parse();
     let config = AppConfig {
         max_content_length: args.max_content_length,
+        request_timeout: args.request_timeout(),
+        max_buffered_bytes: args.max_buffered_bytes,
     };
     serve::<ServerMessage<reactor::net::TcpStream>>(&args.host, args.port, args.server, config)
 }
