@@ -101,6 +101,10 @@ pub struct EventLoop<H: Handler> {
     /// The handler of slot `i` is `handlers[i]`.
     handlers: Vec<Option<H>>,
     events: Events,
+    /// The deadline heap entries and the timers due this turn (see
+    /// `fire_due`): refilled each turn, capacity kept.
+    due_deadlines: Vec<(Instant, Token)>,
+    due_timers: Vec<TimerId>,
     waker_read: Arc<OwnedFd>,
     waker: Waker,
 }
@@ -138,6 +142,8 @@ impl<H: Handler> EventLoop<H> {
             },
             handlers: Vec::new(),
             events: Events::with_capacity(events),
+            due_deadlines: Vec::new(),
+            due_timers: Vec::new(),
             waker_read,
             waker: Waker::new(waker_write),
         })
@@ -240,7 +246,9 @@ impl<H: Handler> EventLoop<H> {
 
     /// One round: wait (at most `timeout`, less if a deadline or a timer is
     /// nearer), dispatch every event to its handler, then run the deadlines
-    /// and timers that are due.
+    /// and timers that are due. A deadline or timer that a handler sets for
+    /// a time already past runs in this turn if set from `process_events`,
+    /// in the next if set from `on_deadline` or `on_timer`.
     pub fn turn(&mut self, timeout: Option<Duration>) -> io::Result<Turn> {
         let wait = if self.core.timers.is_empty() || timeout == Some(Duration::ZERO) {
             timeout
@@ -342,40 +350,30 @@ impl<H: Handler> EventLoop<H> {
         self.handlers[index] = None;
     }
 
+    /// Run the deadlines and timers that were due when it started. They are
+    /// listed before any runs: what a handler schedules meanwhile waits for
+    /// the next turn, even if it is due already, so a handler that re-arms
+    /// itself for `cx.now()` gets one call per turn instead of keeping this
+    /// one from ever ending. (The lists keep their capacity from turn to
+    /// turn: no allocation once they have held the largest batch.)
     fn fire_due(&mut self) {
         let now = self.core.now();
-        while let Some((at, token)) = self.core.timers.pop_due_deadline(now) {
-            let Some(index) = self.core.slot_index(token) else {
+        self.due_deadlines.clear();
+        while let Some(entry) = self.core.timers.pop_due_deadline(now) {
+            self.due_deadlines.push(entry);
+        }
+        self.due_timers.clear();
+        self.core.timers.due_timers(now, &mut self.due_timers);
+        for i in 0..self.due_deadlines.len() {
+            let (at, token) = self.due_deadlines[i];
+            self.fire_deadline(at, token, now);
+        }
+        for i in 0..self.due_timers.len() {
+            let id = self.due_timers[i];
+            // Gone if a handler earlier in this batch cancelled it.
+            let Some(token) = self.core.timers.take_timer(id) else {
                 continue;
             };
-            let slot = &mut self.core.slots[index];
-            if slot.queued != Some(at) {
-                continue; // superseded by an earlier entry for this slot
-            }
-            slot.queued = None;
-            match slot.deadline {
-                None => {}
-                Some(later) if later > now => {
-                    slot.queued = Some(later);
-                    self.core.timers.push_deadline(later, token);
-                }
-                Some(_) => {
-                    slot.deadline = None;
-                    if self.core.trace {
-                        trace(format_args!("timeout fd={}", slot.fd));
-                    }
-                    let Some(handler) = self.handlers.get_mut(index).and_then(Option::as_mut)
-                    else {
-                        continue;
-                    };
-                    let mut cx = Context::new(&mut self.core, index, token);
-                    handler.on_deadline(&mut cx);
-                    let closed = cx.closed;
-                    self.after_call(index, closed);
-                }
-            }
-        }
-        while let Some((id, token)) = self.core.timers.pop_due_timer(now) {
             let Some(index) = self.core.slot_index(token) else {
                 continue;
             };
@@ -389,6 +387,39 @@ impl<H: Handler> EventLoop<H> {
             handler.on_timer(&mut cx, id);
             let closed = cx.closed;
             self.after_call(index, closed);
+        }
+    }
+
+    /// A heap entry `(at, token)` has come due: run `on_deadline`, unless
+    /// the entry is stale or the deadline has moved.
+    fn fire_deadline(&mut self, at: Instant, token: Token, now: Instant) {
+        let Some(index) = self.core.slot_index(token) else {
+            return; // closed since
+        };
+        let slot = &mut self.core.slots[index];
+        if slot.queued != Some(at) {
+            return; // superseded by an earlier entry for this slot
+        }
+        slot.queued = None;
+        match slot.deadline {
+            None => {}
+            Some(later) if later > now => {
+                slot.queued = Some(later);
+                self.core.timers.push_deadline(later, token);
+            }
+            Some(_) => {
+                slot.deadline = None;
+                if self.core.trace {
+                    trace(format_args!("timeout fd={}", slot.fd));
+                }
+                let Some(handler) = self.handlers.get_mut(index).and_then(Option::as_mut) else {
+                    return;
+                };
+                let mut cx = Context::new(&mut self.core, index, token);
+                handler.on_deadline(&mut cx);
+                let closed = cx.closed;
+                self.after_call(index, closed);
+            }
         }
     }
 }

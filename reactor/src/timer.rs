@@ -67,11 +67,17 @@ impl Timers {
         self.timers.remove(&id).is_some()
     }
 
-    pub(crate) fn pop_due_timer(&mut self, now: Instant) -> Option<(TimerId, Token)> {
-        match self.timers.first_key_value() {
-            Some((id, _)) if id.at <= now => self.timers.pop_first(),
-            _ => None,
-        }
+    /// Append the timers due at `now` to `due`, in order, leaving them in
+    /// place: each is taken with [`Timers::take_timer`] when its turn comes,
+    /// so one cancelled in the meantime is no longer there to fire.
+    pub(crate) fn due_timers(&self, now: Instant, due: &mut Vec<TimerId>) {
+        let ids = self.timers.keys().take_while(|id| id.at <= now);
+        due.extend(ids.copied());
+    }
+
+    /// Remove a timer, returning its registration's token if it was pending.
+    pub(crate) fn take_timer(&mut self, id: TimerId) -> Option<Token> {
+        self.timers.remove(&id)
     }
 
     /// Whether anything is scheduled (so the clock must be read before a wait).
