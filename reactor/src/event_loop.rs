@@ -24,13 +24,16 @@ use std::sync::Arc;
 use std::time::{Duration, Instant};
 
 use crate::selector::Event;
-use crate::timer::Timers;
+use crate::timer::{DeadlineEntry, Timers};
 use crate::{sys, Context, Events, Interest, Ready, Selector, TimerId, Token, Waker};
 
 /// The token of the loop's own waker registration; no slot ever has it.
 const WAKER_TOKEN: Token = Token(u64::MAX);
 /// End of the free list.
 const NO_SLOT: u32 = u32::MAX;
+/// Stale deadline entries tolerated beyond twice the live ones: a heap this
+/// small is not worth a pass.
+const COMPACT_SLACK: usize = 32;
 
 /// Per-socket logic: the tutorial's `Message` class. The handler owns its
 /// socket; the loop owns the handler, and so the descriptor, which it
@@ -74,7 +77,19 @@ pub(crate) struct Slot {
     pub(crate) deadline: Option<Instant>,
     /// The deadline of this slot's live entry in the heap, if any.
     pub(crate) queued: Option<Instant>,
+    /// How many entries this slot has pushed (wrapping): its live entry is
+    /// the one with this stamp.
+    pub(crate) stamp: u32,
     pub(crate) next_free: u32,
+}
+
+impl Slot {
+    /// Whether `entry` is this slot's live heap entry (the caller has
+    /// checked that its token is this slot's current one).
+    #[inline]
+    fn queues(&self, entry: &DeadlineEntry) -> bool {
+        self.queued.is_some() && self.stamp == entry.stamp
+    }
 }
 
 /// Everything but the handlers and the event buffer: what a [`Context`] may
@@ -88,6 +103,9 @@ pub(crate) struct Core<H> {
     pub(crate) free: u32,
     pub(crate) len: usize,
     pub(crate) timers: Timers,
+    /// How many slots have a live deadline entry (`queued` set); the rest
+    /// of the heap is stale.
+    pub(crate) live_deadlines: usize,
     /// The time after the last wait, read on first use: a batch that never
     /// asks (no deadlines, no timers, no `cx.now()`) costs no clock read.
     pub(crate) now: Cell<Option<Instant>>,
@@ -103,7 +121,7 @@ pub struct EventLoop<H: Handler> {
     events: Events,
     /// The deadline heap entries and the timers due this turn (see
     /// `fire_due`): refilled each turn, capacity kept.
-    due_deadlines: Vec<(Instant, Token)>,
+    due_deadlines: Vec<DeadlineEntry>,
     due_timers: Vec<TimerId>,
     waker_read: Arc<OwnedFd>,
     waker: Waker,
@@ -136,6 +154,7 @@ impl<H: Handler> EventLoop<H> {
                 free: NO_SLOT,
                 len: 0,
                 timers: Timers::default(),
+                live_deadlines: 0,
                 now: Cell::new(None),
                 trace: false,
                 stopped: false,
@@ -292,7 +311,8 @@ impl<H: Handler> EventLoop<H> {
     }
 
     /// Entries in the idle-deadline heap (stale ones included): shows that
-    /// moving deadlines later does not grow it.
+    /// moving deadlines later does not grow it, and that closing
+    /// connections does not pile entries up.
     #[doc(hidden)]
     pub fn queued_deadlines(&self) -> usize {
         self.core.timers.queued_deadlines()
@@ -365,8 +385,8 @@ impl<H: Handler> EventLoop<H> {
         self.due_timers.clear();
         self.core.timers.due_timers(now, &mut self.due_timers);
         for i in 0..self.due_deadlines.len() {
-            let (at, token) = self.due_deadlines[i];
-            self.fire_deadline(at, token, now);
+            let entry = self.due_deadlines[i];
+            self.fire_deadline(entry, now);
         }
         for i in 0..self.due_timers.len() {
             let id = self.due_timers[i];
@@ -390,32 +410,31 @@ impl<H: Handler> EventLoop<H> {
         }
     }
 
-    /// A heap entry `(at, token)` has come due: run `on_deadline`, unless
-    /// the entry is stale or the deadline has moved.
-    fn fire_deadline(&mut self, at: Instant, token: Token, now: Instant) {
-        let Some(index) = self.core.slot_index(token) else {
+    /// A heap entry has come due: run `on_deadline`, unless the entry is
+    /// stale or the deadline has moved.
+    fn fire_deadline(&mut self, entry: DeadlineEntry, now: Instant) {
+        let Some(index) = self.core.slot_index(entry.token) else {
             return; // closed since
         };
         let slot = &mut self.core.slots[index];
-        if slot.queued != Some(at) {
-            return; // superseded by an earlier entry for this slot
+        if !slot.queues(&entry) {
+            return; // superseded by an earlier deadline
         }
-        slot.queued = None;
         match slot.deadline {
-            None => {}
-            Some(later) if later > now => {
-                slot.queued = Some(later);
-                self.core.timers.push_deadline(later, token);
-            }
+            // Moved later since it was queued (a field write): queue that.
+            Some(later) if later > now => self.core.queue_deadline(index, entry.token, later),
+            // Cleared since.
+            None => self.core.unqueue_deadline(index),
             Some(_) => {
                 slot.deadline = None;
                 if self.core.trace {
                     trace(format_args!("timeout fd={}", slot.fd));
                 }
+                self.core.unqueue_deadline(index);
                 let Some(handler) = self.handlers.get_mut(index).and_then(Option::as_mut) else {
                     return;
                 };
-                let mut cx = Context::new(&mut self.core, index, token);
+                let mut cx = Context::new(&mut self.core, index, entry.token);
                 handler.on_deadline(&mut cx);
                 let closed = cx.closed;
                 self.after_call(index, closed);
@@ -427,6 +446,14 @@ impl<H: Handler> EventLoop<H> {
 #[inline]
 fn make_token(index: usize, generation: u32) -> Token {
     Token((u64::from(generation) << 32) | index as u64)
+}
+
+/// The slot of a live registration whose generation matches `token`.
+#[inline]
+fn slot_of(slots: &[Slot], token: Token) -> Option<usize> {
+    let index = (token.0 & 0xffff_ffff) as usize;
+    let slot = slots.get(index)?;
+    (slot.live && slot.generation == (token.0 >> 32) as u32).then_some(index)
 }
 
 impl<H: Handler> Core<H> {
@@ -445,9 +472,7 @@ impl<H: Handler> Core<H> {
     /// The slot of a live registration whose generation matches `token`.
     #[inline]
     pub(crate) fn slot_index(&self, token: Token) -> Option<usize> {
-        let index = (token.0 & 0xffff_ffff) as usize;
-        let slot = self.slots.get(index)?;
-        (slot.live && slot.generation == (token.0 >> 32) as u32).then_some(index)
+        slot_of(&self.slots, token)
     }
 
     pub(crate) fn insert(&mut self, handler: H, interest: Interest) -> io::Result<Token> {
@@ -468,6 +493,7 @@ impl<H: Handler> Core<H> {
                 interest: Interest::NONE,
                 deadline: None,
                 queued: None,
+                stamp: 0,
                 next_free: NO_SLOT,
             });
             self.free = (self.slots.len() - 1) as u32;
@@ -504,12 +530,16 @@ impl<H: Handler> Core<H> {
         slot.fd = -1;
         slot.interest = Interest::NONE;
         slot.deadline = None;
-        slot.queued = None;
-        // A new generation makes every outstanding token of this slot stale.
+        // A new generation makes every outstanding token of this slot stale,
+        // and so its heap entry, if it had one.
         slot.generation = slot.generation.wrapping_add(1);
         slot.next_free = self.free;
         self.free = index as u32;
         self.len -= 1;
+        if slot.queued.take().is_some() {
+            self.live_deadlines -= 1;
+            self.compact_deadlines();
+        }
     }
 
     pub(crate) fn set_interest(
@@ -537,10 +567,52 @@ impl<H: Handler> Core<H> {
             // Later than the queued entry: that entry, when it pops, finds
             // this field and re-queues itself. Only an earlier one is pushed.
             if slot.queued.is_none_or(|q| at < q) {
-                slot.queued = Some(at);
-                self.timers.push_deadline(at, token);
+                self.queue_deadline(index, token, at);
             }
         }
+    }
+
+    /// Push an entry for `at` as slot `index`'s live one; the entry it had
+    /// before, if any, is stale from now on.
+    fn queue_deadline(&mut self, index: usize, token: Token, at: Instant) {
+        let slot = &mut self.slots[index];
+        if slot.queued.is_none() {
+            self.live_deadlines += 1;
+        }
+        slot.queued = Some(at);
+        slot.stamp = slot.stamp.wrapping_add(1);
+        let stamp = slot.stamp;
+        self.timers
+            .push_deadline(DeadlineEntry { at, token, stamp });
+        self.compact_deadlines();
+    }
+
+    /// Slot `index`'s live entry has come due and left the heap (see
+    /// `fire_deadline`), and no other replaces it.
+    fn unqueue_deadline(&mut self, index: usize) {
+        if self.slots[index].queued.take().is_some() {
+            self.live_deadlines -= 1;
+            self.compact_deadlines();
+        }
+    }
+
+    /// Drop every stale entry, once they outnumber the live ones two to one
+    /// (plus a slack). A pass visits every entry, but the pushes and closes
+    /// since the previous pass (which left only live ones) number at least
+    /// two thirds of them: O(1) per push or close, amortised. The heap stays
+    /// within three entries per live one plus the slack, and keeps its
+    /// memory.
+    fn compact_deadlines(&mut self) {
+        // The live count also covers entries popped for this turn's
+        // `fire_due` and not yet run, so the stale count is, if anything,
+        // underestimated.
+        if self.timers.queued_deadlines() <= 3 * self.live_deadlines + COMPACT_SLACK {
+            return;
+        }
+        let slots = &self.slots;
+        self.timers.retain_deadlines(|entry| {
+            slot_of(slots, entry.token).is_some_and(|index| slots[index].queues(entry))
+        });
     }
 }
 
