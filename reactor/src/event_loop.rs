@@ -19,7 +19,7 @@
 use std::cell::Cell;
 use std::fmt;
 use std::io;
-use std::os::fd::{AsFd, AsRawFd, OwnedFd, RawFd};
+use std::os::fd::{AsFd, AsRawFd, BorrowedFd, OwnedFd, RawFd};
 use std::sync::Arc;
 use std::time::{Duration, Instant};
 
@@ -38,6 +38,19 @@ const COMPACT_SLACK: usize = 32;
 /// Per-socket logic: the tutorial's `Message` class. The handler owns its
 /// socket; the loop owns the handler, and so the descriptor, which it
 /// unregisters before dropping the handler.
+///
+/// # One descriptor per registration
+///
+/// The descriptor `as_fd` returns must stay the same for the life of the
+/// registration, from `register` until the loop drops the handler: the loop
+/// registered that descriptor, switches its interest by its number, and
+/// unregisters what `as_fd` returns at the end. A handler that swapped its
+/// socket would have the loop change the interest of a number that may now
+/// name another connection's socket, and unregister a descriptor it never
+/// registered, leaving the old registration behind. To move to another
+/// socket, close the registration and register a new handler. Debug builds
+/// check the rule, and panic if it is broken, after every call to the
+/// handler and before the loop's owner changes or closes its registration.
 pub trait Handler: AsFd + Sized {
     /// The socket is ready as `ready` says (the tutorial's
     /// `process_events(mask)`). Read or write until `WouldBlock`, or just
@@ -71,6 +84,9 @@ pub(crate) struct Slot {
     /// Whether the slot is in use.
     pub(crate) live: bool,
     pub(crate) generation: u32,
+    /// The descriptor's number as registered: what interest changes go by
+    /// (a `Context` cannot reach its handler to borrow the descriptor), and
+    /// what the rule of [`Handler`] is checked against.
     pub(crate) fd: RawFd,
     pub(crate) interest: Interest,
     /// The idle deadline as last set.
@@ -227,13 +243,14 @@ impl<H: Handler> EventLoop<H> {
     /// (e.g. resume a paused listener once there is room). Returns whether
     /// it is registered; no system call when the interest is unchanged.
     pub fn set_interest(&mut self, token: Token, interest: Interest) -> io::Result<bool> {
-        match self.core.slot_index(token) {
-            Some(index) => self
-                .core
-                .set_interest(index, token, interest)
-                .map(|()| true),
-            None => Ok(false),
-        }
+        let Some(index) = self.core.slot_index(token) else {
+            return Ok(false);
+        };
+        // A socket swapped through `get_mut` would be caught here.
+        self.debug_check_fd(index);
+        self.core
+            .set_interest(index, token, interest)
+            .map(|()| true)
     }
 
     /// Borrow the handler of `token`, if registered.
@@ -342,10 +359,12 @@ impl<H: Handler> EventLoop<H> {
         self.after_call(index, closed);
     }
 
-    /// After a handler call: drop it if it closed itself, and move the
-    /// handlers it registered into place.
+    /// After a handler call: check that its descriptor is still the one
+    /// registered, drop it if it closed itself, and move the handlers it
+    /// registered into place.
     #[inline]
     fn after_call(&mut self, index: usize, closed: bool) {
+        self.debug_check_fd(index);
         if closed {
             self.release(index);
         }
@@ -364,10 +383,33 @@ impl<H: Handler> EventLoop<H> {
     }
 
     /// Unregister first, then drop the handler (closing its socket): an fd
-    /// is never closed while registered.
+    /// is never closed while registered. The descriptor to unregister is
+    /// the one the handler owns and lends, not the number noted at
+    /// registration: that number is only as good as the handler's keeping
+    /// to the rule, which debug builds check here.
     pub(crate) fn release(&mut self, index: usize) {
-        self.core.release(index);
-        self.handlers[index] = None;
+        self.debug_check_fd(index);
+        let handler = self.handlers[index]
+            .take()
+            .expect("a live slot's handler is in place between handler calls");
+        self.core.release(index, handler.as_fd());
+        drop(handler);
+    }
+
+    /// The rule of [`Handler`]: the descriptor a handler lends is the one
+    /// its slot registered. Checked in debug builds only: it costs an
+    /// `as_fd` call on every event.
+    #[inline]
+    fn debug_check_fd(&self, index: usize) {
+        if cfg!(debug_assertions) {
+            if let Some(handler) = &self.handlers[index] {
+                assert_eq!(
+                    handler.as_fd().as_raw_fd(),
+                    self.core.slots[index].fd,
+                    "the handler's descriptor changed while registered (see `Handler`)"
+                );
+            }
+        }
     }
 
     /// Run the deadlines and timers that were due when it started. They are
@@ -516,15 +558,16 @@ impl<H: Handler> Core<H> {
         Ok(token)
     }
 
-    /// Unregister and free the slot (the caller then drops the handler).
-    fn release(&mut self, index: usize) {
+    /// Unregister `fd`, the slot's handler's descriptor, and free the slot
+    /// (the caller then drops the handler).
+    fn release(&mut self, index: usize, fd: BorrowedFd<'_>) {
         let slot = &mut self.slots[index];
         // The fd is open (its handler, dropped only after this, owns it) and
         // registered; the only failure left is the kernel's, and the close
         // that follows removes the registration anyway.
-        let _ = self.selector.unregister_raw(slot.fd);
+        let _ = self.selector.unregister(fd);
         if self.trace {
-            trace(format_args!("unregister fd={}", slot.fd));
+            trace(format_args!("unregister fd={}", fd.as_raw_fd()));
         }
         slot.live = false;
         slot.fd = -1;
