@@ -73,7 +73,8 @@ impl<'a, H: Handler> Context<'a, H> {
 
     /// Set (`Some`) or clear (`None`) this registration's idle deadline;
     /// when it passes, [`Handler::on_deadline`] runs. Moving it later costs
-    /// a field write.
+    /// a field write. Set from `on_deadline` for a time already past, it
+    /// runs again in the next turn.
     pub fn set_deadline(&mut self, deadline: Option<Instant>) {
         self.core.set_deadline(self.index, self.token, deadline);
     }
@@ -99,6 +100,8 @@ impl<'a, H: Handler> Context<'a, H> {
     }
 
     /// Schedule a one-shot [`Handler::on_timer`] call for this registration.
+    /// A time already past is due at once: from `on_timer` (a retry for
+    /// `cx.now()`), that is the next turn, not this one again.
     pub fn add_timer(&mut self, at: Instant) -> TimerId {
         self.core.timers.add_timer(at, self.token)
     }

@@ -19,22 +19,38 @@
 use std::cell::Cell;
 use std::fmt;
 use std::io;
-use std::os::fd::{AsFd, AsRawFd, OwnedFd, RawFd};
+use std::os::fd::{AsFd, AsRawFd, BorrowedFd, OwnedFd, RawFd};
 use std::sync::Arc;
 use std::time::{Duration, Instant};
 
 use crate::selector::Event;
-use crate::timer::Timers;
+use crate::timer::{DeadlineEntry, Timers};
 use crate::{sys, Context, Events, Interest, Ready, Selector, TimerId, Token, Waker};
 
 /// The token of the loop's own waker registration; no slot ever has it.
 const WAKER_TOKEN: Token = Token(u64::MAX);
 /// End of the free list.
 const NO_SLOT: u32 = u32::MAX;
+/// Stale deadline entries tolerated beyond twice the live ones: a heap this
+/// small is not worth a pass.
+const COMPACT_SLACK: usize = 32;
 
 /// Per-socket logic: the tutorial's `Message` class. The handler owns its
 /// socket; the loop owns the handler, and so the descriptor, which it
 /// unregisters before dropping the handler.
+///
+/// # One descriptor per registration
+///
+/// The descriptor `as_fd` returns must stay the same for the life of the
+/// registration, from `register` until the loop drops the handler: the loop
+/// registered that descriptor, switches its interest by its number, and
+/// unregisters what `as_fd` returns at the end. A handler that swapped its
+/// socket would have the loop change the interest of a number that may now
+/// name another connection's socket, and unregister a descriptor it never
+/// registered, leaving the old registration behind. To move to another
+/// socket, close the registration and register a new handler. Debug builds
+/// check the rule, and panic if it is broken, after every call to the
+/// handler and before the loop's owner changes or closes its registration.
 pub trait Handler: AsFd + Sized {
     /// The socket is ready as `ready` says (the tutorial's
     /// `process_events(mask)`). Read or write until `WouldBlock`, or just
@@ -68,13 +84,28 @@ pub(crate) struct Slot {
     /// Whether the slot is in use.
     pub(crate) live: bool,
     pub(crate) generation: u32,
+    /// The descriptor's number as registered: what interest changes go by
+    /// (a `Context` cannot reach its handler to borrow the descriptor), and
+    /// what the rule of [`Handler`] is checked against.
     pub(crate) fd: RawFd,
     pub(crate) interest: Interest,
     /// The idle deadline as last set.
     pub(crate) deadline: Option<Instant>,
     /// The deadline of this slot's live entry in the heap, if any.
     pub(crate) queued: Option<Instant>,
+    /// How many entries this slot has pushed (wrapping): its live entry is
+    /// the one with this stamp.
+    pub(crate) stamp: u32,
     pub(crate) next_free: u32,
+}
+
+impl Slot {
+    /// Whether `entry` is this slot's live heap entry (the caller has
+    /// checked that its token is this slot's current one).
+    #[inline]
+    fn queues(&self, entry: &DeadlineEntry) -> bool {
+        self.queued.is_some() && self.stamp == entry.stamp
+    }
 }
 
 /// Everything but the handlers and the event buffer: what a [`Context`] may
@@ -88,6 +119,9 @@ pub(crate) struct Core<H> {
     pub(crate) free: u32,
     pub(crate) len: usize,
     pub(crate) timers: Timers,
+    /// How many slots have a live deadline entry (`queued` set); the rest
+    /// of the heap is stale.
+    pub(crate) live_deadlines: usize,
     /// The time after the last wait, read on first use: a batch that never
     /// asks (no deadlines, no timers, no `cx.now()`) costs no clock read.
     pub(crate) now: Cell<Option<Instant>>,
@@ -101,6 +135,10 @@ pub struct EventLoop<H: Handler> {
     /// The handler of slot `i` is `handlers[i]`.
     handlers: Vec<Option<H>>,
     events: Events,
+    /// The deadline heap entries and the timers due this turn (see
+    /// `fire_due`): refilled each turn, capacity kept.
+    due_deadlines: Vec<DeadlineEntry>,
+    due_timers: Vec<TimerId>,
     waker_read: Arc<OwnedFd>,
     waker: Waker,
 }
@@ -132,12 +170,15 @@ impl<H: Handler> EventLoop<H> {
                 free: NO_SLOT,
                 len: 0,
                 timers: Timers::default(),
+                live_deadlines: 0,
                 now: Cell::new(None),
                 trace: false,
                 stopped: false,
             },
             handlers: Vec::new(),
             events: Events::with_capacity(events),
+            due_deadlines: Vec::new(),
+            due_timers: Vec::new(),
             waker_read,
             waker: Waker::new(waker_write),
         })
@@ -202,13 +243,14 @@ impl<H: Handler> EventLoop<H> {
     /// (e.g. resume a paused listener once there is room). Returns whether
     /// it is registered; no system call when the interest is unchanged.
     pub fn set_interest(&mut self, token: Token, interest: Interest) -> io::Result<bool> {
-        match self.core.slot_index(token) {
-            Some(index) => self
-                .core
-                .set_interest(index, token, interest)
-                .map(|()| true),
-            None => Ok(false),
-        }
+        let Some(index) = self.core.slot_index(token) else {
+            return Ok(false);
+        };
+        // A socket swapped through `get_mut` would be caught here.
+        self.debug_check_fd(index);
+        self.core
+            .set_interest(index, token, interest)
+            .map(|()| true)
     }
 
     /// Borrow the handler of `token`, if registered.
@@ -240,7 +282,9 @@ impl<H: Handler> EventLoop<H> {
 
     /// One round: wait (at most `timeout`, less if a deadline or a timer is
     /// nearer), dispatch every event to its handler, then run the deadlines
-    /// and timers that are due.
+    /// and timers that are due. A deadline or timer that a handler sets for
+    /// a time already past runs in this turn if set from `process_events`,
+    /// in the next if set from `on_deadline` or `on_timer`.
     pub fn turn(&mut self, timeout: Option<Duration>) -> io::Result<Turn> {
         let wait = if self.core.timers.is_empty() || timeout == Some(Duration::ZERO) {
             timeout
@@ -284,7 +328,8 @@ impl<H: Handler> EventLoop<H> {
     }
 
     /// Entries in the idle-deadline heap (stale ones included): shows that
-    /// moving deadlines later does not grow it.
+    /// moving deadlines later does not grow it, and that closing
+    /// connections does not pile entries up.
     #[doc(hidden)]
     pub fn queued_deadlines(&self) -> usize {
         self.core.timers.queued_deadlines()
@@ -314,10 +359,12 @@ impl<H: Handler> EventLoop<H> {
         self.after_call(index, closed);
     }
 
-    /// After a handler call: drop it if it closed itself, and move the
-    /// handlers it registered into place.
+    /// After a handler call: check that its descriptor is still the one
+    /// registered, drop it if it closed itself, and move the handlers it
+    /// registered into place.
     #[inline]
     fn after_call(&mut self, index: usize, closed: bool) {
+        self.debug_check_fd(index);
         if closed {
             self.release(index);
         }
@@ -336,46 +383,59 @@ impl<H: Handler> EventLoop<H> {
     }
 
     /// Unregister first, then drop the handler (closing its socket): an fd
-    /// is never closed while registered.
+    /// is never closed while registered. The descriptor to unregister is
+    /// the one the handler owns and lends, not the number noted at
+    /// registration: that number is only as good as the handler's keeping
+    /// to the rule, which debug builds check here.
     pub(crate) fn release(&mut self, index: usize) {
-        self.core.release(index);
-        self.handlers[index] = None;
+        self.debug_check_fd(index);
+        let handler = self.handlers[index]
+            .take()
+            .expect("a live slot's handler is in place between handler calls");
+        self.core.release(index, handler.as_fd());
+        drop(handler);
     }
 
-    fn fire_due(&mut self) {
-        let now = self.core.now();
-        while let Some((at, token)) = self.core.timers.pop_due_deadline(now) {
-            let Some(index) = self.core.slot_index(token) else {
-                continue;
-            };
-            let slot = &mut self.core.slots[index];
-            if slot.queued != Some(at) {
-                continue; // superseded by an earlier entry for this slot
-            }
-            slot.queued = None;
-            match slot.deadline {
-                None => {}
-                Some(later) if later > now => {
-                    slot.queued = Some(later);
-                    self.core.timers.push_deadline(later, token);
-                }
-                Some(_) => {
-                    slot.deadline = None;
-                    if self.core.trace {
-                        trace(format_args!("timeout fd={}", slot.fd));
-                    }
-                    let Some(handler) = self.handlers.get_mut(index).and_then(Option::as_mut)
-                    else {
-                        continue;
-                    };
-                    let mut cx = Context::new(&mut self.core, index, token);
-                    handler.on_deadline(&mut cx);
-                    let closed = cx.closed;
-                    self.after_call(index, closed);
-                }
+    /// The rule of [`Handler`]: the descriptor a handler lends is the one
+    /// its slot registered. Checked in debug builds only: it costs an
+    /// `as_fd` call on every event.
+    #[inline]
+    fn debug_check_fd(&self, index: usize) {
+        if cfg!(debug_assertions) {
+            if let Some(handler) = &self.handlers[index] {
+                assert_eq!(
+                    handler.as_fd().as_raw_fd(),
+                    self.core.slots[index].fd,
+                    "the handler's descriptor changed while registered (see `Handler`)"
+                );
             }
         }
-        while let Some((id, token)) = self.core.timers.pop_due_timer(now) {
+    }
+
+    /// Run the deadlines and timers that were due when it started. They are
+    /// listed before any runs: what a handler schedules meanwhile waits for
+    /// the next turn, even if it is due already, so a handler that re-arms
+    /// itself for `cx.now()` gets one call per turn instead of keeping this
+    /// one from ever ending. (The lists keep their capacity from turn to
+    /// turn: no allocation once they have held the largest batch.)
+    fn fire_due(&mut self) {
+        let now = self.core.now();
+        self.due_deadlines.clear();
+        while let Some(entry) = self.core.timers.pop_due_deadline(now) {
+            self.due_deadlines.push(entry);
+        }
+        self.due_timers.clear();
+        self.core.timers.due_timers(now, &mut self.due_timers);
+        for i in 0..self.due_deadlines.len() {
+            let entry = self.due_deadlines[i];
+            self.fire_deadline(entry, now);
+        }
+        for i in 0..self.due_timers.len() {
+            let id = self.due_timers[i];
+            // Gone if a handler earlier in this batch cancelled it.
+            let Some(token) = self.core.timers.take_timer(id) else {
+                continue;
+            };
             let Some(index) = self.core.slot_index(token) else {
                 continue;
             };
@@ -391,11 +451,51 @@ impl<H: Handler> EventLoop<H> {
             self.after_call(index, closed);
         }
     }
+
+    /// A heap entry has come due: run `on_deadline`, unless the entry is
+    /// stale or the deadline has moved.
+    fn fire_deadline(&mut self, entry: DeadlineEntry, now: Instant) {
+        let Some(index) = self.core.slot_index(entry.token) else {
+            return; // closed since
+        };
+        let slot = &mut self.core.slots[index];
+        if !slot.queues(&entry) {
+            return; // superseded by an earlier deadline
+        }
+        match slot.deadline {
+            // Moved later since it was queued (a field write): queue that.
+            Some(later) if later > now => self.core.queue_deadline(index, entry.token, later),
+            // Cleared since.
+            None => self.core.unqueue_deadline(index),
+            Some(_) => {
+                slot.deadline = None;
+                if self.core.trace {
+                    trace(format_args!("timeout fd={}", slot.fd));
+                }
+                self.core.unqueue_deadline(index);
+                let Some(handler) = self.handlers.get_mut(index).and_then(Option::as_mut) else {
+                    return;
+                };
+                let mut cx = Context::new(&mut self.core, index, entry.token);
+                handler.on_deadline(&mut cx);
+                let closed = cx.closed;
+                self.after_call(index, closed);
+            }
+        }
+    }
 }
 
 #[inline]
 fn make_token(index: usize, generation: u32) -> Token {
     Token((u64::from(generation) << 32) | index as u64)
+}
+
+/// The slot of a live registration whose generation matches `token`.
+#[inline]
+fn slot_of(slots: &[Slot], token: Token) -> Option<usize> {
+    let index = (token.0 & 0xffff_ffff) as usize;
+    let slot = slots.get(index)?;
+    (slot.live && slot.generation == (token.0 >> 32) as u32).then_some(index)
 }
 
 impl<H: Handler> Core<H> {
@@ -414,9 +514,7 @@ impl<H: Handler> Core<H> {
     /// The slot of a live registration whose generation matches `token`.
     #[inline]
     pub(crate) fn slot_index(&self, token: Token) -> Option<usize> {
-        let index = (token.0 & 0xffff_ffff) as usize;
-        let slot = self.slots.get(index)?;
-        (slot.live && slot.generation == (token.0 >> 32) as u32).then_some(index)
+        slot_of(&self.slots, token)
     }
 
     pub(crate) fn insert(&mut self, handler: H, interest: Interest) -> io::Result<Token> {
@@ -437,6 +535,7 @@ impl<H: Handler> Core<H> {
                 interest: Interest::NONE,
                 deadline: None,
                 queued: None,
+                stamp: 0,
                 next_free: NO_SLOT,
             });
             self.free = (self.slots.len() - 1) as u32;
@@ -459,26 +558,31 @@ impl<H: Handler> Core<H> {
         Ok(token)
     }
 
-    /// Unregister and free the slot (the caller then drops the handler).
-    fn release(&mut self, index: usize) {
+    /// Unregister `fd`, the slot's handler's descriptor, and free the slot
+    /// (the caller then drops the handler).
+    fn release(&mut self, index: usize, fd: BorrowedFd<'_>) {
         let slot = &mut self.slots[index];
         // The fd is open (its handler, dropped only after this, owns it) and
         // registered; the only failure left is the kernel's, and the close
         // that follows removes the registration anyway.
-        let _ = self.selector.unregister_raw(slot.fd);
+        let _ = self.selector.unregister(fd);
         if self.trace {
-            trace(format_args!("unregister fd={}", slot.fd));
+            trace(format_args!("unregister fd={}", fd.as_raw_fd()));
         }
         slot.live = false;
         slot.fd = -1;
         slot.interest = Interest::NONE;
         slot.deadline = None;
-        slot.queued = None;
-        // A new generation makes every outstanding token of this slot stale.
+        // A new generation makes every outstanding token of this slot stale,
+        // and so its heap entry, if it had one.
         slot.generation = slot.generation.wrapping_add(1);
         slot.next_free = self.free;
         self.free = index as u32;
         self.len -= 1;
+        if slot.queued.take().is_some() {
+            self.live_deadlines -= 1;
+            self.compact_deadlines();
+        }
     }
 
     pub(crate) fn set_interest(
@@ -506,10 +610,52 @@ impl<H: Handler> Core<H> {
             // Later than the queued entry: that entry, when it pops, finds
             // this field and re-queues itself. Only an earlier one is pushed.
             if slot.queued.is_none_or(|q| at < q) {
-                slot.queued = Some(at);
-                self.timers.push_deadline(at, token);
+                self.queue_deadline(index, token, at);
             }
         }
+    }
+
+    /// Push an entry for `at` as slot `index`'s live one; the entry it had
+    /// before, if any, is stale from now on.
+    fn queue_deadline(&mut self, index: usize, token: Token, at: Instant) {
+        let slot = &mut self.slots[index];
+        if slot.queued.is_none() {
+            self.live_deadlines += 1;
+        }
+        slot.queued = Some(at);
+        slot.stamp = slot.stamp.wrapping_add(1);
+        let stamp = slot.stamp;
+        self.timers
+            .push_deadline(DeadlineEntry { at, token, stamp });
+        self.compact_deadlines();
+    }
+
+    /// Slot `index`'s live entry has come due and left the heap (see
+    /// `fire_deadline`), and no other replaces it.
+    fn unqueue_deadline(&mut self, index: usize) {
+        if self.slots[index].queued.take().is_some() {
+            self.live_deadlines -= 1;
+            self.compact_deadlines();
+        }
+    }
+
+    /// Drop every stale entry, once they outnumber the live ones two to one
+    /// (plus a slack). A pass visits every entry, but the pushes and closes
+    /// since the previous pass (which left only live ones) number at least
+    /// two thirds of them: O(1) per push or close, amortised. The heap stays
+    /// within three entries per live one plus the slack, and keeps its
+    /// memory.
+    fn compact_deadlines(&mut self) {
+        // The live count also covers entries popped for this turn's
+        // `fire_due` and not yet run, so the stale count is, if anything,
+        // underestimated.
+        if self.timers.queued_deadlines() <= 3 * self.live_deadlines + COMPACT_SLACK {
+            return;
+        }
+        let slots = &self.slots;
+        self.timers.retain_deadlines(|entry| {
+            slot_of(slots, entry.token).is_some_and(|index| slots[index].queues(entry))
+        });
     }
 }
 
