@@ -43,6 +43,68 @@ pub fn is_fd_exhaustion(err: &io::Error) -> bool {
     matches!(err.raw_os_error(), Some(libc::EMFILE) | Some(libc::ENFILE))
 }
 
+/// What a server should do after [`TcpListener::accept`] failed: the
+/// answer of [`accept_error_action`].
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum AcceptAction {
+    /// Nothing waits in the backlog (`WouldBlock`): wait for the next
+    /// readable event.
+    Done,
+    /// Interrupted by a signal (`EINTR`): ask again now. (Our
+    /// [`TcpListener::accept`] does this itself; a raw `accept` does not.)
+    Retry,
+    /// That one connection failed and is gone from the backlog: go on with
+    /// the next one, without a pause.
+    Skip,
+    /// The process or the system is short of something (descriptors,
+    /// memory), or the error is unknown: the connection stays in the
+    /// backlog and the level-triggered listener stays readable, so asking
+    /// again now would spin. Stop asking (interest NONE) and retry on a
+    /// timer.
+    Pause,
+}
+
+/// Classifies an error of [`TcpListener::accept`].
+///
+/// - `EMFILE`, `ENFILE`, `ENOBUFS`, `ENOMEM`: [`AcceptAction::Pause`]
+///   (resource exhaustion; see [`is_fd_exhaustion`]).
+/// - `ECONNABORTED` (the peer reset before the accept), `EPROTO`, `EPERM`
+///   (a firewall rule refused it), and the network errors that Linux's
+///   accept(2) passes on from the new socket and says "should be treated
+///   like EAGAIN by retrying" (`ENETDOWN`, `ENOPROTOOPT`, `EHOSTDOWN`,
+///   `ENONET`, `EHOSTUNREACH`, `EOPNOTSUPP`, `ENETUNREACH`):
+///   [`AcceptAction::Skip`].
+/// - `EINTR`: [`AcceptAction::Retry`]; `WouldBlock`: [`AcceptAction::Done`].
+/// - An error without an errno: [`AcceptAction::Skip`]. Ours come from
+///   decoding the peer's address, after the connection left the backlog.
+/// - Any other errno: [`AcceptAction::Pause`]. Only an error known to
+///   consume its connection may be retried at once; an unknown one might
+///   recur on every call (`EBADF`, `EINVAL` on a broken listener), and a
+///   pause costs an error that does not recur only a little latency.
+pub fn accept_error_action(err: &io::Error) -> AcceptAction {
+    if err.kind() == io::ErrorKind::WouldBlock {
+        return AcceptAction::Done;
+    }
+    let Some(errno) = err.raw_os_error() else {
+        return AcceptAction::Skip;
+    };
+    match errno {
+        libc::EINTR => AcceptAction::Retry,
+        libc::EMFILE | libc::ENFILE | libc::ENOBUFS | libc::ENOMEM => AcceptAction::Pause,
+        libc::ECONNABORTED | libc::EPROTO | libc::EPERM => AcceptAction::Skip,
+        libc::ENETDOWN
+        | libc::ENOPROTOOPT
+        | libc::EHOSTDOWN
+        | libc::EHOSTUNREACH
+        | libc::EOPNOTSUPP
+        | libc::ENETUNREACH => AcceptAction::Skip,
+        // ENONET ("machine is not on the network") is Linux's alone.
+        #[cfg(any(target_os = "linux", target_os = "android"))]
+        libc::ENONET => AcceptAction::Skip,
+        _ => AcceptAction::Pause,
+    }
+}
+
 /// Raise this process's soft limit on open descriptors (`RLIMIT_NOFILE`) to
 /// `wanted`, or to the hard limit if that is lower. Returns the new soft
 /// limit (never lowers it).
@@ -116,7 +178,7 @@ impl TcpListener {
 
     /// Take one connection off the backlog: a non-blocking, close-on-exec
     /// socket and the peer's address. `WouldBlock` when none is waiting;
-    /// see [`is_fd_exhaustion`] for EMFILE/ENFILE.
+    /// see [`accept_error_action`] for what to do about the other errors.
     pub fn accept(&self) -> io::Result<(TcpStream, SocketAddr)> {
         // SAFETY: zeroed bytes are a valid sockaddr_storage (plain data).
         let mut storage: libc::sockaddr_storage = unsafe { std::mem::zeroed() };
@@ -408,5 +470,56 @@ fn socket_addr_of(storage: &libc::sockaddr_storage) -> io::Result<SocketAddr> {
             io::ErrorKind::InvalidData,
             "accept returned a non-IP address",
         )),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn action(errno: i32) -> AcceptAction {
+        accept_error_action(&io::Error::from_raw_os_error(errno))
+    }
+
+    #[test]
+    fn exhaustion_pauses_the_listener() {
+        for errno in [libc::EMFILE, libc::ENFILE, libc::ENOBUFS, libc::ENOMEM] {
+            assert_eq!(action(errno), AcceptAction::Pause, "errno {errno}");
+        }
+    }
+
+    #[test]
+    fn an_error_of_one_connection_skips_it_without_a_pause() {
+        let per_connection = [
+            libc::ECONNABORTED,
+            libc::EPROTO,
+            libc::EPERM,
+            libc::ENETDOWN,
+            libc::ENOPROTOOPT,
+            libc::EHOSTDOWN,
+            libc::EHOSTUNREACH,
+            libc::EOPNOTSUPP,
+            libc::ENETUNREACH,
+            #[cfg(any(target_os = "linux", target_os = "android"))]
+            libc::ENONET,
+        ];
+        for errno in per_connection {
+            assert_eq!(action(errno), AcceptAction::Skip, "errno {errno}");
+        }
+        let no_errno = io::Error::new(io::ErrorKind::InvalidData, "not an IP address");
+        assert_eq!(accept_error_action(&no_errno), AcceptAction::Skip);
+    }
+
+    #[test]
+    fn eintr_retries_wouldblock_is_done_and_the_unknown_pauses() {
+        assert_eq!(action(libc::EINTR), AcceptAction::Retry);
+        assert_eq!(action(libc::EAGAIN), AcceptAction::Done);
+        assert_eq!(action(libc::EWOULDBLOCK), AcceptAction::Done);
+        let would_block = io::Error::from(io::ErrorKind::WouldBlock);
+        assert_eq!(accept_error_action(&would_block), AcceptAction::Done);
+        // A broken listener would fail every call: retrying now would spin.
+        for errno in [libc::EBADF, libc::EINVAL, libc::ENOTSOCK, libc::EFAULT] {
+            assert_eq!(action(errno), AcceptAction::Pause, "errno {errno}");
+        }
     }
 }
