@@ -105,20 +105,58 @@ pub fn accept_error_action(err: &io::Error) -> AcceptAction {
     }
 }
 
-/// Raise this process's soft limit on open descriptors (`RLIMIT_NOFILE`) to
-/// `wanted`, or to the hard limit if that is lower. Returns the new soft
-/// limit (never lowers it).
+/// Raise this process's soft limit on open descriptors (`RLIMIT_NOFILE`)
+/// towards `wanted`, as far as the system allows: best-effort, it never
+/// lowers the limit and never fails because the wish was refused. Returns
+/// the soft limit in force afterwards, which may be less than `wanted`; an
+/// error only if the limit cannot even be read.
+///
+/// The soft limit may go up to the hard limit, except on macOS: there the
+/// hard limit is often "unlimited", yet any soft limit above `OPEN_MAX` is
+/// refused with EINVAL, and its setrlimit(2) says to use
+/// `min(OPEN_MAX, rlim_max)`; that is the fallback there.
 // rlim_t is u64 on Linux but i64 on FreeBSD: the casts are needed there.
 #[allow(clippy::unnecessary_cast)]
 pub fn raise_fd_limit(wanted: u64) -> io::Result<u64> {
     use nix::sys::resource::{getrlimit, setrlimit, Resource};
     let (soft, hard) = getrlimit(Resource::RLIMIT_NOFILE)?;
-    let target = (wanted as libc::rlim_t).min(hard);
-    if target <= soft {
-        return Ok(soft as u64);
+    let set = |limit: u64| setrlimit(Resource::RLIMIT_NOFILE, limit as libc::rlim_t, hard).is_ok();
+    Ok(raise_limit(
+        soft as u64,
+        hard as u64,
+        wanted,
+        FD_LIMIT_FALLBACK,
+        set,
+    ))
+}
+
+/// `OPEN_MAX` from macOS's `<sys/syslimits.h>` (the libc crate lacks it).
+#[cfg(target_vendor = "apple")]
+const FD_LIMIT_FALLBACK: Option<u64> = Some(10240);
+#[cfg(not(target_vendor = "apple"))]
+const FD_LIMIT_FALLBACK: Option<u64> = None;
+
+/// [`raise_fd_limit`]'s choice, apart from the system calls: ask `set` for
+/// `wanted` (at most `hard`), then for `fallback` if that is lower; keep
+/// `soft` when neither is granted or neither would raise it.
+fn raise_limit(
+    soft: u64,
+    hard: u64,
+    wanted: u64,
+    fallback: Option<u64>,
+    mut set: impl FnMut(u64) -> bool,
+) -> u64 {
+    let wish = wanted.min(hard);
+    if wish <= soft {
+        return soft;
     }
-    setrlimit(Resource::RLIMIT_NOFILE, target, hard)?;
-    Ok(target as u64)
+    if set(wish) {
+        return wish;
+    }
+    match fallback.map(|cap| cap.min(wish)) {
+        Some(cap) if cap > soft && cap < wish && set(cap) => cap,
+        _ => soft,
+    }
 }
 
 /// How [`TcpStream::connect`] left the connection.
@@ -521,5 +559,56 @@ mod tests {
         for errno in [libc::EBADF, libc::EINVAL, libc::ENOTSOCK, libc::EFAULT] {
             assert_eq!(action(errno), AcceptAction::Pause, "errno {errno}");
         }
+    }
+
+    #[test]
+    fn fd_limit_gets_the_wish_when_the_system_grants_it() {
+        let mut asked = Vec::new();
+        let got = raise_limit(1024, 1 << 20, 10_064, None, |l| {
+            asked.push(l);
+            true
+        });
+        assert_eq!((got, asked), (10_064, vec![10_064]));
+    }
+
+    #[test]
+    fn fd_limit_stops_at_the_hard_limit_and_never_lowers() {
+        assert_eq!(raise_limit(1024, 4096, 10_064, None, |_| true), 4096);
+        let lowered = raise_limit(20_000, 1 << 20, 10_064, None, |_| panic!("lowered"));
+        assert_eq!(lowered, 20_000);
+    }
+
+    #[test]
+    fn fd_limit_falls_back_where_the_system_refuses_more_than_it_says() {
+        // macOS: hard limit "unlimited", yet EINVAL above OPEN_MAX.
+        let macos = |limit: u64| limit <= 10_240;
+        assert_eq!(
+            raise_limit(256, u64::MAX, 20_064, Some(10_240), macos),
+            10_240
+        );
+        // The fallback is asked once, and not again when it is the wish.
+        let mut asked = Vec::new();
+        let refuse = |limit| {
+            asked.push(limit);
+            false
+        };
+        assert_eq!(raise_limit(256, u64::MAX, 8_000, Some(10_240), refuse), 256);
+        assert_eq!(asked, vec![8_000]);
+        // Refused everything: the server starts with what it has.
+        assert_eq!(
+            raise_limit(256, u64::MAX, 20_064, Some(10_240), |_| false),
+            256
+        );
+        assert_eq!(raise_limit(256, u64::MAX, 20_064, None, |_| false), 256);
+    }
+
+    #[test]
+    fn raising_the_real_fd_limit_never_fails_nor_lowers_it() {
+        use nix::sys::resource::{getrlimit, Resource};
+        let (before, _) = getrlimit(Resource::RLIMIT_NOFILE).expect("getrlimit");
+        let got = raise_fd_limit(u64::MAX).expect("the limit is readable");
+        #[allow(clippy::unnecessary_cast)]
+        let before = before as u64;
+        assert!(got >= before, "lowered from {before} to {got}");
     }
 }
