@@ -188,7 +188,7 @@ pub fn parse_seconds(text: &str) -> Result<Duration, String> {
 }
 
 /// Resolves HOST and PORT to the first address the system gives, as Python's
-/// `socket.connect((host, port))` and `bind` do.
+/// `socket.bind((host, port))` does: what a server listens on.
 pub fn resolve(host: &str, port: u16) -> Result<SocketAddr, String> {
     let mut addrs = (host, port)
         .to_socket_addrs()
@@ -196,6 +196,21 @@ pub fn resolve(host: &str, port: u16) -> Result<SocketAddr, String> {
     addrs
         .next()
         .ok_or_else(|| format!("host `{host}` has no address"))
+}
+
+/// Resolves HOST and PORT to every address the system gives, in its order
+/// (never none): a client tries them one by one, as Python's
+/// `socket.create_connection` does, since `localhost` may be `::1` first
+/// with the server on `127.0.0.1`.
+pub fn resolve_all(host: &str, port: u16) -> Result<Vec<SocketAddr>, String> {
+    let addrs: Vec<SocketAddr> = (host, port)
+        .to_socket_addrs()
+        .map_err(|e| format!("cannot resolve host `{host}`: {e}"))?
+        .collect();
+    if addrs.is_empty() {
+        return Err(format!("host `{host}` has no address"));
+    }
+    Ok(addrs)
 }
 
 #[cfg(test)]
@@ -218,6 +233,14 @@ mod tests {
         assert_eq!(resolve("127.0.0.1", 7), Ok("127.0.0.1:7".parse().unwrap()));
         assert_eq!(resolve("::1", 7), Ok("[::1]:7".parse().unwrap()));
         assert!(resolve("localhost", 7).is_ok());
+        assert_eq!(
+            resolve_all("127.0.0.1", 7),
+            Ok(vec!["127.0.0.1:7".parse().unwrap()])
+        );
+        // Every address of the name, the first of which `resolve` gives.
+        let all = resolve_all("localhost", 7).expect("localhost resolves");
+        assert_eq!(resolve("localhost", 7), Ok(all[0]));
+        assert!(all.iter().all(|a| a.port() == 7 && a.ip().is_loopback()));
     }
 
     #[test]

@@ -81,6 +81,12 @@ impl<S: Read + Write + Connect> ClientMessage<S> {
         }))
     }
 
+    /// Whether the connect succeeded: an error before it is the connect's,
+    /// and the loop may try the server's next address.
+    pub fn is_connected(&self) -> bool {
+        self.connected
+    }
+
     fn total(&self) -> usize {
         self.request.len() * self.repeat
     }

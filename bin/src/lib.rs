@@ -23,6 +23,7 @@ pub mod loadgen;
 pub mod multiconn;
 pub mod outbox;
 pub mod pyrepr;
+pub mod ratelimit;
 pub mod say;
 pub mod serve;
 pub mod sim;

@@ -97,6 +97,12 @@ impl<S: Read + Write + Connect> MulticonnMessage<S> {
         }))
     }
 
+    /// Whether the connect succeeded: an error before it is the connect's,
+    /// and the loop may try the server's next address.
+    pub fn is_connected(&self) -> bool {
+        self.connected
+    }
+
     fn failure(&self, e: io::Error) -> String {
         format!("connection {} to {}: {e}", self.connid, Addr(self.addr))
     }

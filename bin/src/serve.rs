@@ -22,11 +22,11 @@ use std::io::{self, ErrorKind, Read};
 use std::net::{Shutdown, SocketAddr};
 use std::os::fd::{AsFd, BorrowedFd};
 use std::process::ExitCode;
-use std::sync::mpsc;
+use std::sync::{mpsc, Mutex, PoisonError};
 use std::thread;
 use std::time::{Duration, Instant};
 
-use reactor::net::{self, ListenOptions, TcpListener, TcpStream};
+use reactor::net::{self, AcceptAction, ListenOptions, TcpListener, TcpStream};
 use reactor::signal::{self, Signal};
 use reactor::{Context, EventLoop, Handler, Interest, Ready, TimerId, Token};
 
@@ -35,6 +35,7 @@ use crate::buffers::{with_buffers, Buffers};
 use crate::cli::{resolve, ServerOptions};
 use crate::conn::{Mask, Next};
 use crate::pyrepr::Addr;
+use crate::ratelimit::{Held, RateLimit};
 use crate::say::{self, Say};
 
 /// How long an accept waits after running out of descriptors (EMFILE).
@@ -133,7 +134,8 @@ pub struct Acceptor<'s, C: Connection> {
 enum Pause {
     /// At `--max-connections`: resumes when a connection closes.
     Full,
-    /// Out of descriptors (EMFILE/ENFILE): resumes when the timer fires.
+    /// Accept failed for want of descriptors or memory (EMFILE, ENOBUFS,
+    /// ...; see [`AcceptAction::Pause`]): resumes when the timer fires.
     FdExhausted(TimerId),
 }
 
@@ -356,6 +358,22 @@ enum Discarded {
     Eof,
 }
 
+/// At most one accept error line a second for each kind, pauses and skipped
+/// connections, across all workers: a flood of failing connects must not
+/// flood stderr. (Skips of different errnos share a limiter: the line
+/// shows one, and the count the rest.)
+static PAUSE_LINES: Mutex<RateLimit> = Mutex::new(RateLimit::new(Duration::from_secs(1)));
+static SKIP_LINES: Mutex<RateLimit> = Mutex::new(RateLimit::new(Duration::from_secs(1)));
+
+/// Whether an accept error line may go out now (see [`RateLimit::allow`]).
+fn allow(lines: &Mutex<RateLimit>, now: Instant) -> Option<Held> {
+    // A worker that panicked holding the lock left a valid count behind.
+    lines
+        .lock()
+        .unwrap_or_else(PoisonError::into_inner)
+        .allow(now)
+}
+
 impl<'s, C: Connection> Acceptor<'s, C> {
     /// Accepts what waits in the backlog, registering each new connection.
     fn accept_wrapper(&mut self, cx: &mut Context<'_, Entry<'s, C>>) {
@@ -386,21 +404,30 @@ impl<'s, C: Connection> Acceptor<'s, C> {
                         Err(e) => say::error(format_args!("connection from {}: {e}", Addr(addr))),
                     }
                 }
-                Err(e) if e.kind() == ErrorKind::WouldBlock => return,
-                Err(e) if net::is_fd_exhaustion(&e) => {
-                    // The connection stays in the backlog and the listener
-                    // stays readable: asking again now would spin. Pause.
-                    say::error(format_args!(
-                        "accept: {e}; pausing the listener for {} ms",
-                        FD_EXHAUSTED_PAUSE.as_millis()
-                    ));
-                    let timer = cx.add_timer(cx.now() + FD_EXHAUSTED_PAUSE);
-                    self.pause(cx, Pause::FdExhausted(timer));
-                    return;
-                }
-                // ECONNABORTED and the like concern one connection only.
-                Err(e) if e.kind() == ErrorKind::Interrupted => continue,
-                Err(e) => say::error(format_args!("accept: {e}")),
+                Err(e) => match net::accept_error_action(&e) {
+                    AcceptAction::Done => return,
+                    AcceptAction::Retry => continue,
+                    // ECONNABORTED and the like: that connection is gone.
+                    AcceptAction::Skip => {
+                        if let Some(held) = allow(&SKIP_LINES, cx.now()) {
+                            say::error(format_args!("accept: {e}{held}"));
+                        }
+                    }
+                    // Out of descriptors or memory: the connection stays in
+                    // the backlog and the listener stays readable, so asking
+                    // again now would spin.
+                    AcceptAction::Pause => {
+                        if let Some(held) = allow(&PAUSE_LINES, cx.now()) {
+                            say::error(format_args!(
+                                "accept: {e}; pausing the listener for {} ms{held}",
+                                FD_EXHAUSTED_PAUSE.as_millis()
+                            ));
+                        }
+                        let timer = cx.add_timer(cx.now() + FD_EXHAUSTED_PAUSE);
+                        self.pause(cx, Pause::FdExhausted(timer));
+                        return;
+                    }
+                },
             }
         }
     }
@@ -451,7 +478,7 @@ fn start<C: Connection>(
     let max = options.max_connections.get();
     // Room for every connection, the listeners, and the loops' own fds.
     let wanted = (max + 64 * workers) as u64;
-    net::raise_fd_limit(wanted)?;
+    let _ = net::raise_fd_limit(wanted); // best-effort: short of fds, accept pauses
     let settings: Settings<C> = Settings { options, config };
     let listeners = bind_listeners(addr, workers)?;
     let bound = listeners[0].local_addr()?;

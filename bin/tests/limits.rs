@@ -92,8 +92,8 @@ fn with_max_connections_2_a_third_client_waits_until_one_leaves() {
 /// connections beside stdio, the event loop and the listener.
 const SERVER_NOFILE: u64 = 32;
 
-#[test]
-fn out_of_descriptors_the_server_does_not_spin_and_recovers() {
+/// The app server, quiet, with [`SERVER_NOFILE`] descriptors at most.
+fn server_short_of_descriptors() -> Server {
     let mut cmd = server_command(APP_SERVER, &["-q"]);
     // SAFETY: between fork and exec only async-signal-safe calls are allowed:
     // setrlimit is a plain system call; the closure takes no lock, allocates nothing.
@@ -110,7 +110,12 @@ fn out_of_descriptors_the_server_does_not_spin_and_recovers() {
             }
         });
     }
-    let server = Server::start_cmd(cmd);
+    Server::start_cmd(cmd)
+}
+
+#[test]
+fn out_of_descriptors_the_server_does_not_spin_and_recovers() {
+    let server = server_short_of_descriptors();
 
     // More clients than the server has descriptors: all get through the
     // kernel's backlog, the server accepts until EMFILE.
@@ -148,6 +153,41 @@ fn out_of_descriptors_the_server_does_not_spin_and_recovers() {
     // The clients leave: the server serves again.
     drop(clients);
     assert_serves(&mut server.connect());
+}
+
+#[test]
+fn out_of_descriptors_the_pause_is_logged_once_a_second_with_a_count() {
+    let started = Instant::now();
+    let server = server_short_of_descriptors();
+    let _clients: Vec<TcpStream> = (0..SERVER_NOFILE * 2).map(|_| server.connect()).collect();
+
+    // The listener retries every 100 ms and runs out again each time: the
+    // first line goes out, the next ones within a second are only counted,
+    // and the first line after that second says how many.
+    let counted = server
+        .stderr
+        .expect_line("with the count of the pauses held back", |l| {
+            l.contains("; pausing the listener for 100 ms (and ")
+        });
+    assert!(counted.starts_with("error: accept: "), "{counted:?}");
+    let held: u64 = counted
+        .split(" (and ")
+        .nth(1)
+        .and_then(|rest| rest.split(' ').next())
+        .and_then(|n| n.parse().ok())
+        .unwrap_or_else(|| panic!("no count in {counted:?}"));
+    assert!(held >= 1, "{counted:?}");
+    assert!(counted.ends_with(" s)"), "{counted:?}");
+
+    // At most one line a second since the server started: lines one second
+    // apart or more, all printed within `elapsed` of the start.
+    let lines = pause_lines(&server);
+    let elapsed = started.elapsed();
+    assert!(
+        lines as u64 <= elapsed.as_secs() + 1,
+        "{lines} pause lines in {elapsed:?}: {:#?}",
+        server.stderr.snapshot()
+    );
 }
 
 fn pause_lines(server: &Server) -> usize {

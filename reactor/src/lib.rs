@@ -33,8 +33,9 @@
 //! ```
 //! use std::io::{Read, Write};
 //! use std::os::fd::{AsFd, BorrowedFd};
-//! use reactor::net::{ListenOptions, TcpListener, TcpStream};
-//! use reactor::{Context, EventLoop, Handler, Interest, Ready};
+//! use std::time::Duration;
+//! use reactor::net::{accept_error_action, AcceptAction, ListenOptions, TcpListener, TcpStream};
+//! use reactor::{Context, EventLoop, Handler, Interest, Ready, TimerId};
 //!
 //! enum Sock {
 //!     Listener(TcpListener),
@@ -53,11 +54,20 @@
 //! impl Handler for Sock {
 //!     fn process_events(&mut self, cx: &mut Context<'_, Self>, ready: Ready) {
 //!         match self {
-//!             Sock::Listener(listener) => {
-//!                 if let Ok((conn, _peer)) = listener.accept() {
-//!                     let _ = cx.register(Sock::Conn(conn), Interest::READ);
+//!             Sock::Listener(listener) => match listener.accept() {
+//!                 Ok((conn, _peer)) => drop(cx.register(Sock::Conn(conn), Interest::READ)),
+//!                 // Out of descriptors (EMFILE): the client stays in the
+//!                 // backlog and the listener readable, so asking again at
+//!                 // once would spin. Stop asking for a while.
+//!                 Err(e) if accept_error_action(&e) == AcceptAction::Pause => {
+//!                     let _ = cx.set_interest(Interest::NONE);
+//!                     cx.add_timer(cx.now() + Duration::from_millis(100));
 //!                 }
-//!             }
+//!                 // WouldBlock, or that one client failed: the next event
+//!                 // brings the next client.
+//!                 Err(_) => {}
+//!             },
+//!
 //!             Sock::Conn(conn) if ready.is_readable() => {
 //!                 let mut buf = [0u8; 1024];
 //!                 match conn.read(&mut buf) {
@@ -74,6 +84,11 @@
 //!             }
 //!             Sock::Conn(_) => {}
 //!         }
+//!     }
+//!
+//!     // Only the listener sets timers: its pause is over.
+//!     fn on_timer(&mut self, cx: &mut Context<'_, Self>, _: TimerId) {
+//!         let _ = cx.set_interest(Interest::READ);
 //!     }
 //! }
 //!

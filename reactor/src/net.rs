@@ -43,20 +43,120 @@ pub fn is_fd_exhaustion(err: &io::Error) -> bool {
     matches!(err.raw_os_error(), Some(libc::EMFILE) | Some(libc::ENFILE))
 }
 
-/// Raise this process's soft limit on open descriptors (`RLIMIT_NOFILE`) to
-/// `wanted`, or to the hard limit if that is lower. Returns the new soft
-/// limit (never lowers it).
+/// What a server should do after [`TcpListener::accept`] failed: the
+/// answer of [`accept_error_action`].
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum AcceptAction {
+    /// Nothing waits in the backlog (`WouldBlock`): wait for the next
+    /// readable event.
+    Done,
+    /// Interrupted by a signal (`EINTR`): ask again now. (Our
+    /// [`TcpListener::accept`] does this itself; a raw `accept` does not.)
+    Retry,
+    /// That one connection failed and is gone from the backlog: go on with
+    /// the next one, without a pause.
+    Skip,
+    /// The process or the system is short of something (descriptors,
+    /// memory), or the error is unknown: the connection stays in the
+    /// backlog and the level-triggered listener stays readable, so asking
+    /// again now would spin. Stop asking (interest NONE) and retry on a
+    /// timer.
+    Pause,
+}
+
+/// Classifies an error of [`TcpListener::accept`].
+///
+/// - `EMFILE`, `ENFILE`, `ENOBUFS`, `ENOMEM`: [`AcceptAction::Pause`]
+///   (resource exhaustion; see [`is_fd_exhaustion`]).
+/// - `ECONNABORTED` (the peer reset before the accept), `EPROTO`, `EPERM`
+///   (a firewall rule refused it), and the network errors that Linux's
+///   accept(2) passes on from the new socket and says "should be treated
+///   like EAGAIN by retrying" (`ENETDOWN`, `ENOPROTOOPT`, `EHOSTDOWN`,
+///   `ENONET`, `EHOSTUNREACH`, `EOPNOTSUPP`, `ENETUNREACH`):
+///   [`AcceptAction::Skip`].
+/// - `EINTR`: [`AcceptAction::Retry`]; `WouldBlock`: [`AcceptAction::Done`].
+/// - An error without an errno: [`AcceptAction::Skip`]. Ours come from
+///   decoding the peer's address, after the connection left the backlog.
+/// - Any other errno: [`AcceptAction::Pause`]. Only an error known to
+///   consume its connection may be retried at once; an unknown one might
+///   recur on every call (`EBADF`, `EINVAL` on a broken listener), and a
+///   pause costs an error that does not recur only a little latency.
+pub fn accept_error_action(err: &io::Error) -> AcceptAction {
+    if err.kind() == io::ErrorKind::WouldBlock {
+        return AcceptAction::Done;
+    }
+    let Some(errno) = err.raw_os_error() else {
+        return AcceptAction::Skip;
+    };
+    match errno {
+        libc::EINTR => AcceptAction::Retry,
+        libc::EMFILE | libc::ENFILE | libc::ENOBUFS | libc::ENOMEM => AcceptAction::Pause,
+        libc::ECONNABORTED | libc::EPROTO | libc::EPERM => AcceptAction::Skip,
+        libc::ENETDOWN
+        | libc::ENOPROTOOPT
+        | libc::EHOSTDOWN
+        | libc::EHOSTUNREACH
+        | libc::EOPNOTSUPP
+        | libc::ENETUNREACH => AcceptAction::Skip,
+        // ENONET ("machine is not on the network") is Linux's alone.
+        #[cfg(any(target_os = "linux", target_os = "android"))]
+        libc::ENONET => AcceptAction::Skip,
+        _ => AcceptAction::Pause,
+    }
+}
+
+/// Raise this process's soft limit on open descriptors (`RLIMIT_NOFILE`)
+/// towards `wanted`, as far as the system allows: best-effort, it never
+/// lowers the limit and never fails because the wish was refused. Returns
+/// the soft limit in force afterwards, which may be less than `wanted`; an
+/// error only if the limit cannot even be read.
+///
+/// The soft limit may go up to the hard limit, except on macOS: there the
+/// hard limit is often "unlimited", yet any soft limit above `OPEN_MAX` is
+/// refused with EINVAL, and its setrlimit(2) says to use
+/// `min(OPEN_MAX, rlim_max)`; that is the fallback there.
 // rlim_t is u64 on Linux but i64 on FreeBSD: the casts are needed there.
 #[allow(clippy::unnecessary_cast)]
 pub fn raise_fd_limit(wanted: u64) -> io::Result<u64> {
     use nix::sys::resource::{getrlimit, setrlimit, Resource};
     let (soft, hard) = getrlimit(Resource::RLIMIT_NOFILE)?;
-    let target = (wanted as libc::rlim_t).min(hard);
-    if target <= soft {
-        return Ok(soft as u64);
+    let set = |limit: u64| setrlimit(Resource::RLIMIT_NOFILE, limit as libc::rlim_t, hard).is_ok();
+    Ok(raise_limit(
+        soft as u64,
+        hard as u64,
+        wanted,
+        FD_LIMIT_FALLBACK,
+        set,
+    ))
+}
+
+/// `OPEN_MAX` from macOS's `<sys/syslimits.h>` (the libc crate lacks it).
+#[cfg(target_vendor = "apple")]
+const FD_LIMIT_FALLBACK: Option<u64> = Some(10240);
+#[cfg(not(target_vendor = "apple"))]
+const FD_LIMIT_FALLBACK: Option<u64> = None;
+
+/// [`raise_fd_limit`]'s choice, apart from the system calls: ask `set` for
+/// `wanted` (at most `hard`), then for `fallback` if that is lower; keep
+/// `soft` when neither is granted or neither would raise it.
+fn raise_limit(
+    soft: u64,
+    hard: u64,
+    wanted: u64,
+    fallback: Option<u64>,
+    mut set: impl FnMut(u64) -> bool,
+) -> u64 {
+    let wish = wanted.min(hard);
+    if wish <= soft {
+        return soft;
     }
-    setrlimit(Resource::RLIMIT_NOFILE, target, hard)?;
-    Ok(target as u64)
+    if set(wish) {
+        return wish;
+    }
+    match fallback.map(|cap| cap.min(wish)) {
+        Some(cap) if cap > soft && cap < wish && set(cap) => cap,
+        _ => soft,
+    }
 }
 
 /// How [`TcpStream::connect`] left the connection.
@@ -116,7 +216,7 @@ impl TcpListener {
 
     /// Take one connection off the backlog: a non-blocking, close-on-exec
     /// socket and the peer's address. `WouldBlock` when none is waiting;
-    /// see [`is_fd_exhaustion`] for EMFILE/ENFILE.
+    /// see [`accept_error_action`] for what to do about the other errors.
     pub fn accept(&self) -> io::Result<(TcpStream, SocketAddr)> {
         // SAFETY: zeroed bytes are a valid sockaddr_storage (plain data).
         let mut storage: libc::sockaddr_storage = unsafe { std::mem::zeroed() };
@@ -408,5 +508,107 @@ fn socket_addr_of(storage: &libc::sockaddr_storage) -> io::Result<SocketAddr> {
             io::ErrorKind::InvalidData,
             "accept returned a non-IP address",
         )),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn action(errno: i32) -> AcceptAction {
+        accept_error_action(&io::Error::from_raw_os_error(errno))
+    }
+
+    #[test]
+    fn exhaustion_pauses_the_listener() {
+        for errno in [libc::EMFILE, libc::ENFILE, libc::ENOBUFS, libc::ENOMEM] {
+            assert_eq!(action(errno), AcceptAction::Pause, "errno {errno}");
+        }
+    }
+
+    #[test]
+    fn an_error_of_one_connection_skips_it_without_a_pause() {
+        let per_connection = [
+            libc::ECONNABORTED,
+            libc::EPROTO,
+            libc::EPERM,
+            libc::ENETDOWN,
+            libc::ENOPROTOOPT,
+            libc::EHOSTDOWN,
+            libc::EHOSTUNREACH,
+            libc::EOPNOTSUPP,
+            libc::ENETUNREACH,
+            #[cfg(any(target_os = "linux", target_os = "android"))]
+            libc::ENONET,
+        ];
+        for errno in per_connection {
+            assert_eq!(action(errno), AcceptAction::Skip, "errno {errno}");
+        }
+        let no_errno = io::Error::new(io::ErrorKind::InvalidData, "not an IP address");
+        assert_eq!(accept_error_action(&no_errno), AcceptAction::Skip);
+    }
+
+    #[test]
+    fn eintr_retries_wouldblock_is_done_and_the_unknown_pauses() {
+        assert_eq!(action(libc::EINTR), AcceptAction::Retry);
+        assert_eq!(action(libc::EAGAIN), AcceptAction::Done);
+        assert_eq!(action(libc::EWOULDBLOCK), AcceptAction::Done);
+        let would_block = io::Error::from(io::ErrorKind::WouldBlock);
+        assert_eq!(accept_error_action(&would_block), AcceptAction::Done);
+        // A broken listener would fail every call: retrying now would spin.
+        for errno in [libc::EBADF, libc::EINVAL, libc::ENOTSOCK, libc::EFAULT] {
+            assert_eq!(action(errno), AcceptAction::Pause, "errno {errno}");
+        }
+    }
+
+    #[test]
+    fn fd_limit_gets_the_wish_when_the_system_grants_it() {
+        let mut asked = Vec::new();
+        let got = raise_limit(1024, 1 << 20, 10_064, None, |l| {
+            asked.push(l);
+            true
+        });
+        assert_eq!((got, asked), (10_064, vec![10_064]));
+    }
+
+    #[test]
+    fn fd_limit_stops_at_the_hard_limit_and_never_lowers() {
+        assert_eq!(raise_limit(1024, 4096, 10_064, None, |_| true), 4096);
+        let lowered = raise_limit(20_000, 1 << 20, 10_064, None, |_| panic!("lowered"));
+        assert_eq!(lowered, 20_000);
+    }
+
+    #[test]
+    fn fd_limit_falls_back_where_the_system_refuses_more_than_it_says() {
+        // macOS: hard limit "unlimited", yet EINVAL above OPEN_MAX.
+        let macos = |limit: u64| limit <= 10_240;
+        assert_eq!(
+            raise_limit(256, u64::MAX, 20_064, Some(10_240), macos),
+            10_240
+        );
+        // The fallback is asked once, and not again when it is the wish.
+        let mut asked = Vec::new();
+        let refuse = |limit| {
+            asked.push(limit);
+            false
+        };
+        assert_eq!(raise_limit(256, u64::MAX, 8_000, Some(10_240), refuse), 256);
+        assert_eq!(asked, vec![8_000]);
+        // Refused everything: the server starts with what it has.
+        assert_eq!(
+            raise_limit(256, u64::MAX, 20_064, Some(10_240), |_| false),
+            256
+        );
+        assert_eq!(raise_limit(256, u64::MAX, 20_064, None, |_| false), 256);
+    }
+
+    #[test]
+    fn raising_the_real_fd_limit_never_fails_nor_lowers_it() {
+        use nix::sys::resource::{getrlimit, Resource};
+        let (before, _) = getrlimit(Resource::RLIMIT_NOFILE).expect("getrlimit");
+        let got = raise_fd_limit(u64::MAX).expect("the limit is readable");
+        #[allow(clippy::unnecessary_cast)]
+        let before = before as u64;
+        assert!(got >= before, "lowered from {before} to {got}");
     }
 }

@@ -1,7 +1,9 @@
 //! The examples are lessons, so they must keep working: this runs the built
 //! `echo_server` on 127.0.0.1 port 0, runs `connect` against it, checks what
-//! both print, and stops the server with SIGINT. Cargo builds examples for
-//! `cargo test` (and `--all-targets`); they sit in `target/<profile>/examples/`.
+//! both print, and stops the server with SIGINT; and runs `echo_server` out
+//! of descriptors, where it must pause rather than spin. Cargo builds
+//! examples for `cargo test` (and `--all-targets`); they sit in
+//! `target/<profile>/examples/`.
 
 use std::io::{BufRead, BufReader, Read};
 use std::path::PathBuf;
@@ -142,4 +144,103 @@ fn echo_server_and_connect_examples_talk_and_the_server_stops_on_sigint() {
         trace.last().map(String::as_str),
         Some("caught keyboard interrupt, exiting")
     );
+}
+
+/// The descriptor limit of the example in the EMFILE test: stdio, the
+/// listener and the loop's own take 6, which leaves room for 10 clients.
+#[cfg(target_os = "linux")]
+const EXAMPLE_NOFILE: usize = 16;
+
+#[cfg(target_os = "linux")]
+#[test]
+fn echo_server_example_out_of_descriptors_pauses_instead_of_spinning() {
+    use std::io::Write;
+    use std::os::unix::process::CommandExt;
+
+    let mut cmd = Command::new(example("echo_server"));
+    cmd.args(["127.0.0.1", "0"])
+        .stdin(Stdio::null())
+        .stdout(Stdio::piped())
+        .stderr(Stdio::null());
+    // SAFETY: between fork and exec only async-signal-safe calls are allowed:
+    // setrlimit is a plain system call; the closure takes no lock, allocates nothing.
+    unsafe {
+        cmd.pre_exec(|| {
+            let limit = libc::rlimit {
+                rlim_cur: EXAMPLE_NOFILE as libc::rlim_t,
+                rlim_max: EXAMPLE_NOFILE as libc::rlim_t,
+            };
+            if libc::setrlimit(libc::RLIMIT_NOFILE, &limit) == 0 {
+                Ok(())
+            } else {
+                Err(std::io::Error::last_os_error())
+            }
+        });
+    }
+    let mut server = Guard(cmd.spawn().expect("start echo_server"));
+    let pid = server.0.id();
+    let out = lines(server.0.stdout.take().unwrap());
+    let first = out.recv_timeout(PATIENCE).expect("a `listening on` line");
+    let addr: std::net::SocketAddr = first
+        .strip_prefix("listening on ('127.0.0.1', ")
+        .and_then(|rest| rest.strip_suffix(')'))
+        .and_then(|port| format!("127.0.0.1:{port}").parse().ok())
+        .unwrap_or_else(|| panic!("unexpected first line: {first:?}"));
+
+    // Twice as many clients as it has descriptors: loopback completes their
+    // handshakes in the backlog, and the example accepts until EMFILE.
+    let clients: Vec<_> = (0..2 * EXAMPLE_NOFILE)
+        .map(|_| std::net::TcpStream::connect(addr).expect("connect"))
+        .collect();
+    let deadline = Instant::now() + PATIENCE;
+    while open_fds(pid) < EXAMPLE_NOFILE {
+        assert!(
+            Instant::now() < deadline,
+            "echo_server holds {} of {EXAMPLE_NOFILE} descriptors after {PATIENCE:?}",
+            open_fds(pid)
+        );
+        thread::sleep(Duration::from_millis(10));
+    }
+
+    // Saturated, with clients waiting: spinning on the ever-readable
+    // listener burns a whole core (about 100 ticks a second); pausing and
+    // retrying every 100 ms rounds to 0 or 1. 20 ticks leaves room for a
+    // loaded machine's noise. Its own CPU time is measured, not wall time.
+    let window = Duration::from_secs(1);
+    let before = cpu_ticks(pid);
+    thread::sleep(window);
+    let used = cpu_ticks(pid) - before;
+    assert!(
+        used < 20,
+        "echo_server used {used} ticks of CPU in {window:?}"
+    );
+
+    // The clients leave, the descriptors come back: a new one is echoed.
+    drop(clients);
+    let mut client = std::net::TcpStream::connect(addr).expect("connect");
+    client.set_read_timeout(Some(PATIENCE)).unwrap();
+    client.write_all(b"hello again").expect("write");
+    let mut echoed = [0u8; 11];
+    client.read_exact(&mut echoed).expect("the echo");
+    assert_eq!(&echoed, b"hello again");
+}
+
+/// How many descriptors process `pid` has open.
+#[cfg(target_os = "linux")]
+fn open_fds(pid: u32) -> usize {
+    std::fs::read_dir(format!("/proc/{pid}/fd"))
+        .map(|dir| dir.count())
+        .unwrap_or(0)
+}
+
+/// utime + stime of process `pid`, in clock ticks, from /proc/PID/stat.
+#[cfg(target_os = "linux")]
+fn cpu_ticks(pid: u32) -> u64 {
+    let stat = std::fs::read_to_string(format!("/proc/{pid}/stat")).expect("read /proc/PID/stat");
+    // The command name may hold spaces and parentheses: fields start after
+    // the last `)`, where utime and stime (fields 14 and 15) are 11 and 12.
+    let rest = &stat[stat.rfind(')').expect("a `)` in stat") + 1..];
+    let fields: Vec<&str> = rest.split_whitespace().collect();
+    let field = |i: usize| -> u64 { fields[i].parse().expect("a number of ticks") };
+    field(11) + field(12)
 }

@@ -3,7 +3,7 @@
 
 use std::process::ExitCode;
 
-use sockets::cli::{resolve, AppClientArgs};
+use sockets::cli::{resolve_all, AppClientArgs};
 use sockets::client::ClientMessage;
 use sockets::clients::{run_clients, ClientConn};
 use sockets::pyrepr::Addr;
@@ -11,8 +11,8 @@ use sockets::say::{self, Say};
 
 fn main() -> ExitCode {
     let args: AppClientArgs = sockets::cli::parse();
-    let addr = match resolve(&args.host, args.port) {
-        Ok(addr) => addr,
+    let addrs = match resolve_all(&args.host, args.port) {
+        Ok(addrs) => addrs,
         Err(e) => {
             say::error(format_args!("{e}"));
             return ExitCode::FAILURE;
@@ -20,7 +20,7 @@ fn main() -> ExitCode {
     };
     let say = Say { quiet: args.quiet };
     let repeat = args.repeat.get();
-    run_clients(addr, 1, args.timeout, say, args.trace, |_, sock| {
+    run_clients(&addrs, 1, args.timeout, say, args.trace, |_, addr, sock| {
         say.event(format_args!("starting connection to {}", Addr(addr)));
         ClientConn::App(ClientMessage::new(
             sock,

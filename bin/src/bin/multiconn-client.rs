@@ -3,7 +3,7 @@
 
 use std::process::ExitCode;
 
-use sockets::cli::{resolve, MulticonnClientArgs};
+use sockets::cli::{resolve_all, MulticonnClientArgs};
 use sockets::clients::{run_clients, ClientConn};
 use sockets::multiconn::MulticonnMessage;
 use sockets::pyrepr::Addr;
@@ -11,8 +11,8 @@ use sockets::say::{self, Say};
 
 fn main() -> ExitCode {
     let args: MulticonnClientArgs = sockets::cli::parse();
-    let addr = match resolve(&args.host, args.port) {
-        Ok(addr) => addr,
+    let addrs = match resolve_all(&args.host, args.port) {
+        Ok(addrs) => addrs,
         Err(e) => {
             say::error(format_args!("{e}"));
             return ExitCode::FAILURE;
@@ -20,12 +20,12 @@ fn main() -> ExitCode {
     };
     let say = Say { quiet: false };
     run_clients(
-        addr,
+        &addrs,
         args.num_connections.get(),
         args.timeout,
         say,
         args.trace,
-        |connid, sock| {
+        |connid, addr, sock| {
             say.event(format_args!(
                 "starting connection {connid} to {}",
                 Addr(addr)
