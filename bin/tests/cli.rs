@@ -302,6 +302,13 @@ fn usage_errors_exit_2_with_the_usage_on_stderr() {
         ),
         (APP_SERVER, &["127.0.0.1", "0", "--max-connections", "0"]),
         (APP_SERVER, &["127.0.0.1", "0", "--workers", "0"]),
+        // More worker loops than the signal handler can wake.
+        (ECHO_SERVER, &["127.0.0.1", "0", "--workers", "65"]),
+        (APP_SERVER, &["127.0.0.1", "0", "--request-timeout", "-1"]),
+        (
+            APP_SERVER,
+            &["127.0.0.1", "0", "--max-buffered-bytes", "lots"],
+        ),
         (APP_SERVER, &["127.0.0.1", "0", "--idle-timeout", "-1"]),
         (APP_SERVER, &["127.0.0.1", "0", "--no-such-option"]),
         (MULTICONN_CLIENT, &[]),

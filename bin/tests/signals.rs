@@ -4,6 +4,10 @@
 mod common;
 
 use std::io::{Read, Write};
+use std::sync::atomic::{AtomicBool, Ordering};
+use std::sync::Arc;
+use std::thread;
+use std::time::Duration;
 
 use common::*;
 
@@ -120,4 +124,75 @@ fn an_answer_owed_to_a_slow_echo_reader_is_delivered_on_sigterm() {
     let (status, lines) = server.wait_exit(WAIT);
     assert_eq!(status.code(), Some(0));
     assert_eq!(lines.last().map(String::as_str), Some(SHUTDOWN_LINE));
+}
+
+#[test]
+fn a_second_signal_during_the_drain_stops_at_once() {
+    let mut server = Server::start(ECHO_SERVER, &["-q"]);
+    // A peer that is owed bytes and never reads: the drain would wait the
+    // whole grace period for it.
+    let mut sock = server.connect();
+    write_until_blocked(&mut sock, b"e");
+    server.signal(Signal::SIGTERM);
+    server.signal(Signal::SIGINT);
+    // Well before the 5 s grace could end.
+    let status = wait_exit(&mut server.child, Duration::from_secs(4));
+    assert_eq!(status.code(), Some(0));
+    let errors = server.stderr.wait_closed(WAIT);
+    assert!(
+        errors.iter().any(|l| l.contains("a second signal")),
+        "{errors:?}"
+    );
+}
+
+#[test]
+fn the_drain_grace_holds_however_the_peer_trickles() {
+    // The idle timeout (60 s) must not stretch the 5 s grace: a peer that
+    // takes a little of what it is owed now and then is given up on.
+    let mut server = Server::start(ECHO_SERVER, &["-q"]);
+    let mut sock = server.connect();
+    write_until_blocked(&mut sock, b"e");
+    server.signal(Signal::SIGTERM);
+    let stop = Arc::new(AtomicBool::new(false));
+    let trickle = {
+        let stop = Arc::clone(&stop);
+        let mut sock = sock.try_clone().expect("clone");
+        thread::spawn(move || {
+            let mut buf = [0u8; 1024];
+            while !stop.load(Ordering::Relaxed) {
+                match sock.read(&mut buf) {
+                    Ok(0) | Err(_) => return,
+                    Ok(_) => thread::sleep(Duration::from_millis(100)),
+                }
+            }
+        })
+    };
+    // 1 KiB every 100 ms would take minutes to take all that is owed.
+    let status = wait_exit(&mut server.child, WAIT);
+    stop.store(true, Ordering::Relaxed);
+    drop(sock);
+    let _ = trickle.join();
+    assert_eq!(status.code(), Some(0));
+    let errors = server.stderr.wait_closed(WAIT);
+    assert!(
+        errors
+            .iter()
+            .any(|l| l.contains("giving up on the connection")),
+        "{errors:?}"
+    );
+}
+
+#[test]
+fn every_worker_sees_a_signal_sent_right_after_listening() {
+    for run in 0..50 {
+        let mut server = Server::start(APP_SERVER, &["-q", "--workers", "2"]);
+        server.signal(Signal::SIGINT);
+        let (status, lines) = server.wait_exit(Duration::from_secs(5));
+        assert_eq!(status.code(), Some(0), "run {run}: {lines:?}");
+        assert_eq!(
+            lines.last().map(String::as_str),
+            Some(SHUTDOWN_LINE),
+            "run {run}"
+        );
+    }
 }
