@@ -122,11 +122,21 @@ pub fn listen(addr: SocketAddr) -> io::Result<OwnedFd> {
         SocketAddr::V4(_) => libc::AF_INET,
         SocketAddr::V6(_) => libc::AF_INET6,
     };
+    #[cfg(not(target_vendor = "apple"))]
     let flags = libc::SOCK_STREAM | libc::SOCK_NONBLOCK | libc::SOCK_CLOEXEC;
+    // Apple's socket() takes no such flags: they are set just after.
+    #[cfg(target_vendor = "apple")]
+    let flags = libc::SOCK_STREAM;
     // SAFETY: plain syscall, no pointers.
     let fd = check(unsafe { libc::socket(family, flags, 0) })?;
     // SAFETY: `fd` was just returned by socket() and is owned by no one else.
     let fd = unsafe { OwnedFd::from_raw_fd(fd) };
+    #[cfg(target_vendor = "apple")]
+    {
+        use nix::fcntl::{fcntl, FcntlArg, FdFlag, OFlag};
+        fcntl(&fd, FcntlArg::F_SETFD(FdFlag::FD_CLOEXEC))?;
+        fcntl(&fd, FcntlArg::F_SETFL(OFlag::O_NONBLOCK))?;
+    }
     let raw = std::os::fd::AsRawFd::as_raw_fd(&fd);
     set_int_option(raw, libc::SOL_SOCKET, libc::SO_REUSEADDR, 1)?;
     let (storage, len) = sockaddr_of(addr);

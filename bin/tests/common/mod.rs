@@ -698,7 +698,9 @@ pub fn accept_one(listener: &TcpListener) -> TcpStream {
 pub fn raise_own_fd_limit(wanted: u64) {
     use nix::sys::resource::{getrlimit, setrlimit, Resource};
     let (soft, hard) = getrlimit(Resource::RLIMIT_NOFILE).expect("getrlimit");
-    let target = wanted.min(hard);
+    // rlim_t is unsigned on Linux and macOS, signed on FreeBSD; the counts
+    // asked for here are far below either's maximum.
+    let target = (wanted as libc::rlim_t).min(hard);
     if soft < target {
         setrlimit(Resource::RLIMIT_NOFILE, target, hard).expect("setrlimit");
     }
