@@ -4,7 +4,7 @@
 //!
 //! | kind | what it is |
 //! | --- | --- |
-//! | [`bare-echo`](bare_echo) | the floor: raw `libc` epoll, level-triggered, our policy |
+//! | [`bare-echo`](bare_echo) | the floor: raw `libc` epoll, level-triggered, our policy (Linux only) |
 //! | [`mio-echo`](mio_echo) | idiomatic mio: edge-triggered, read until `WouldBlock` |
 //! | [`tokio-echo`](tokio_echo) | tokio current_thread, a task per connection, `read` + `write_all` |
 //! | [`tokio-app`](tokio_app) | the search service on tokio, through `proto`'s sans-IO codec |
@@ -69,21 +69,32 @@ impl Kind {
 }
 
 /// Binds HOST:PORT, prints the `listening on` line and serves until killed.
+///
+/// Off Linux, `bare-echo` fails at once with `Unsupported`, before binding:
+/// it is a raw epoll loop, and a script waiting for the `listening on` line
+/// should see the failure rather than a server that never answers.
 pub fn run(kind: Kind, host: &str, port: u16) -> io::Result<()> {
+    let serve: fn(OwnedFd) -> io::Result<()> = match kind {
+        #[cfg(target_os = "linux")]
+        Kind::BareEcho => bare_echo::serve,
+        #[cfg(not(target_os = "linux"))]
+        Kind::BareEcho => {
+            return Err(io::Error::new(
+                io::ErrorKind::Unsupported,
+                "bare-echo is Linux-only (a raw epoll loop); \
+                 here use mio-echo, tokio-echo or tokio-app",
+            ))
+        }
+        Kind::MioEcho => mio_echo::serve,
+        Kind::TokioEcho => tokio_echo::serve,
+        Kind::TokioApp => tokio_app::serve,
+    };
     let addr = resolve(host, port)?;
     // Room for the 10,000 idle connections of the memory benchmark.
     raise_fd_limit();
     let listener = listen(addr)?;
     announce(local_addr(std::os::fd::AsRawFd::as_raw_fd(&listener))?)?;
-    match kind {
-        #[cfg(target_os = "linux")]
-        Kind::BareEcho => bare_echo::serve(listener),
-        #[cfg(not(target_os = "linux"))]
-        Kind::BareEcho => Err(io::Error::other("bare-echo needs Linux (epoll)")),
-        Kind::MioEcho => mio_echo::serve(listener),
-        Kind::TokioEcho => tokio_echo::serve(listener),
-        Kind::TokioApp => tokio_app::serve(listener),
-    }
+    serve(listener)
 }
 
 /// HOST (a literal or a name) and PORT as a socket address: the first the
