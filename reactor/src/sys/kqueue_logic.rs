@@ -1,12 +1,11 @@
-//! The kqueue backend's decisions, kept apart from the `kevent` calls that
-//! carry them out: which changes move a registration from one interest to
+//! The kqueue backend's decisions, apart from the `kevent` calls that carry
+//! them out: which changes move a registration from one interest to
 //! another, what a kernel event means, what a change's receipt says, and
-//! what to undo when only some of the changes took effect.
+//! what to undo when only some changes took effect.
 //!
-//! They take and return plain values (no `nix` kqueue types, which exist
-//! only where kqueue does), so this module compiles everywhere and its tests
-//! run on Linux too: the one backend CI cannot run is still checked case by
-//! case.
+//! Plain values in and out (no `nix` kqueue types, which exist only where
+//! kqueue does), so this module compiles everywhere and its tests run on
+//! Linux, where the backend itself cannot.
 
 use std::time::Duration;
 
@@ -218,6 +217,8 @@ pub(crate) fn wait_limit(timeout: Option<Duration>) -> Option<Duration> {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use Filter::{Read, Write};
+    use Interest as I;
 
     const fn add(filter: Filter) -> Option<Change> {
         Some(Change {
@@ -232,9 +233,6 @@ mod tests {
             action: Action::Delete,
         })
     }
-
-    use Filter::{Read, Write};
-    use Interest as I;
 
     #[test]
     fn changes_touch_only_filters_on_before_or_after() {
