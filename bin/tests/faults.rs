@@ -18,13 +18,20 @@ use nix::sys::socket::{self, setsockopt, sockopt, AddressFamily, SockFlag, SockT
 /// A client socket whose receive buffer is as small as the kernel allows,
 /// set before connecting so the advertised window starts small.
 fn tiny_window_client(port: u16) -> TcpStream {
-    let fd: OwnedFd = socket::socket(
-        AddressFamily::Inet,
-        SockType::Stream,
-        SockFlag::SOCK_CLOEXEC,
-        None,
+    // Close-on-exec, so servers other tests spawn meanwhile do not inherit
+    // it. Apple's socket() has no flag for it: there it is set just after.
+    #[cfg(not(target_vendor = "apple"))]
+    let flags = SockFlag::SOCK_CLOEXEC;
+    #[cfg(target_vendor = "apple")]
+    let flags = SockFlag::empty();
+    let fd: OwnedFd =
+        socket::socket(AddressFamily::Inet, SockType::Stream, flags, None).expect("socket");
+    #[cfg(target_vendor = "apple")]
+    nix::fcntl::fcntl(
+        &fd,
+        nix::fcntl::FcntlArg::F_SETFD(nix::fcntl::FdFlag::FD_CLOEXEC),
     )
-    .expect("socket");
+    .expect("close-on-exec");
     setsockopt(&fd, sockopt::RcvBuf, &1024).expect("SO_RCVBUF");
     let addr = SockaddrIn::new(127, 0, 0, 1, port);
     socket::connect(std::os::fd::AsRawFd::as_raw_fd(&fd), &addr).expect("connect");

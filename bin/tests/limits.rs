@@ -140,13 +140,18 @@ fn out_of_descriptors_the_server_does_not_spin_and_recovers() {
     let pauses_before = pause_lines(&server);
     let before = server.cpu_ticks();
     thread::sleep(window);
-    let used = server.cpu_ticks() - before;
+    let after = server.cpu_ticks();
     let pauses = pause_lines(&server) - pauses_before;
-    assert!(
-        used < 20,
-        "the saturated server used {used} ticks of CPU in {window:?} (of {} per second)",
-        ticks_per_second()
-    );
+    // Off Linux no CPU time is read: the count of retries below is then
+    // what shows the server does not spin.
+    if let (Some(before), Some(after)) = (before, after) {
+        let used = after - before;
+        assert!(
+            used < 20,
+            "the saturated server used {used} ticks of CPU in {window:?} (of {} per second)",
+            ticks_per_second()
+        );
+    }
     // The retry is paced, not a loop: about 10 a second.
     assert!(pauses <= 30, "{pauses} accept retries in {window:?}");
 

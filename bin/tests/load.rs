@@ -44,13 +44,15 @@ fn a_thousand_concurrent_connections_with_ten_requests_each() {
 #[test]
 fn two_workers_serve_many_connections_and_stop_on_sigint() {
     let mut server = Server::start(APP_SERVER, &["-q", "--workers", "2"]);
-    // Two worker threads.
-    let workers = std::fs::read_dir(format!("/proc/{}/task", server.pid()))
-        .expect("list the server's threads")
-        .filter_map(|task| std::fs::read_to_string(task.ok()?.path().join("comm")).ok())
-        .filter(|comm| comm.starts_with("worker-"))
-        .count();
-    assert_eq!(workers, 2);
+    // Two worker threads (only Linux lists a process's threads in /proc).
+    if cfg!(target_os = "linux") {
+        let workers = std::fs::read_dir(format!("/proc/{}/task", server.pid()))
+            .expect("list the server's threads")
+            .filter_map(|task| std::fs::read_to_string(task.ok()?.path().join("comm")).ok())
+            .filter(|comm| comm.starts_with("worker-"))
+            .count();
+        assert_eq!(workers, 2);
+    }
     many_connections(&server, 200, 5);
     let mut open = server.connect();
     assert_serves(&mut open);
@@ -86,12 +88,15 @@ fn echo_server_idle_with_20_connections_uses_no_cpu() {
     let window = Duration::from_secs(3);
     let before = server.cpu_ticks();
     thread::sleep(window);
-    let used = server.cpu_ticks() - before;
-    assert!(
-        used <= 10,
-        "idle echo-server used {used} ticks in {window:?} (of {} per second)",
-        ticks_per_second()
-    );
+    // Off Linux no CPU time is read, and only the serving is checked.
+    if let (Some(before), Some(after)) = (before, server.cpu_ticks()) {
+        let used = after - before;
+        assert!(
+            used <= 10,
+            "idle echo-server used {used} ticks in {window:?} (of {} per second)",
+            ticks_per_second()
+        );
+    }
     // Still serving.
     for sock in &mut socks {
         sock.write_all(b"bye").expect("write");

@@ -6,6 +6,10 @@ use std::path::Path;
 use std::process::Command;
 
 #[test]
+#[cfg_attr(
+    not(target_os = "linux"),
+    ignore = "scripts/soak.sh reads memory and descriptors from /proc (Linux)"
+)]
 fn soak_both_servers_under_good_and_hostile_load() {
     let bin_dir = Path::new(env!("CARGO_BIN_EXE_app-server"))
         .parent()

@@ -141,15 +141,19 @@ fn a_peer_that_never_reads_is_held_back(bin: &str, unit: &[u8]) {
     use nix::sys::socket::{setsockopt, sockopt};
     setsockopt(&sock, sockopt::SndBuf, &(64 * 1024)).expect("SO_SNDBUF");
     setsockopt(&sock, sockopt::RcvBuf, &(64 * 1024)).expect("SO_RCVBUF");
+    // That the writes stop at all is checked on every system; the memory
+    // only where /proc shows it (Linux).
     let total = write_until_blocked(&mut sock, unit);
-    let grown = rss_kib(server.pid()).saturating_sub(rss_before);
-    // What the kernel buffers hold (a few MiB per connection on loopback),
-    // not an ever-growing queue: the writes stopped. The server's own
-    // growth stays far below what was sent to it.
-    assert!(
-        grown * 1024 < (total as u64) / 2,
-        "{bin}: RSS grew by {grown} KiB while {total} bytes were sent"
-    );
+    if let (Some(before), Some(after)) = (rss_before, rss_kib(server.pid())) {
+        let grown = after.saturating_sub(before);
+        // What the kernel buffers hold (a few MiB per connection on
+        // loopback), not an ever-growing queue: the writes stopped. The
+        // server's own growth stays far below what was sent to it.
+        assert!(
+            grown * 1024 < (total as u64) / 2,
+            "{bin}: RSS grew by {grown} KiB while {total} bytes were sent"
+        );
+    }
     // And it still serves others.
     if bin == APP_SERVER {
         assert_serves(&mut server.connect());

@@ -142,7 +142,8 @@ fn child() {
         .collect();
     let next_fd = {
         let probe = File::open("/dev/null").unwrap();
-        std::os::fd::AsRawFd::as_raw_fd(&probe) as u64
+        // rlim_t: unsigned on Linux and macOS, signed on FreeBSD.
+        std::os::fd::AsRawFd::as_raw_fd(&probe) as libc::rlim_t
     };
     let (_, hard) = getrlimit(Resource::RLIMIT_NOFILE).unwrap();
     setrlimit(Resource::RLIMIT_NOFILE, next_fd, hard).unwrap();

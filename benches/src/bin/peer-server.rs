@@ -1,7 +1,7 @@
 //! `peer-server KIND HOST PORT`: a server we measure ours against.
 //!
-//! KIND is `bare-echo`, `mio-echo`, `tokio-echo` or `tokio-app` (see
-//! `benches::peers`). It prints `listening on ('127.0.0.1', PORT)` once
+//! KIND is `bare-echo` (Linux only), `mio-echo`, `tokio-echo` or
+//! `tokio-app` (see `benches::peers`). It prints `listening on ('127.0.0.1', PORT)` once
 //! bound (PORT 0: a free port, the one bound is printed), then serves,
 //! silently, until SIGINT or SIGTERM ends it.
 

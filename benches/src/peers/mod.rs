@@ -4,7 +4,7 @@
 //!
 //! | kind | what it is |
 //! | --- | --- |
-//! | [`bare-echo`](bare_echo) | the floor: raw `libc` epoll, level-triggered, our policy |
+//! | [`bare-echo`](bare_echo) | the floor: raw `libc` epoll, level-triggered, our policy (Linux only) |
 //! | [`mio-echo`](mio_echo) | idiomatic mio: edge-triggered, read until `WouldBlock` |
 //! | [`tokio-echo`](tokio_echo) | tokio current_thread, a task per connection, `read` + `write_all` |
 //! | [`tokio-app`](tokio_app) | the search service on tokio, through `proto`'s sans-IO codec |
@@ -69,21 +69,32 @@ impl Kind {
 }
 
 /// Binds HOST:PORT, prints the `listening on` line and serves until killed.
+///
+/// Off Linux, `bare-echo` fails at once with `Unsupported`, before binding:
+/// it is a raw epoll loop, and a script waiting for the `listening on` line
+/// should see the failure rather than a server that never answers.
 pub fn run(kind: Kind, host: &str, port: u16) -> io::Result<()> {
+    let serve: fn(OwnedFd) -> io::Result<()> = match kind {
+        #[cfg(target_os = "linux")]
+        Kind::BareEcho => bare_echo::serve,
+        #[cfg(not(target_os = "linux"))]
+        Kind::BareEcho => {
+            return Err(io::Error::new(
+                io::ErrorKind::Unsupported,
+                "bare-echo is Linux-only (a raw epoll loop); \
+                 here use mio-echo, tokio-echo or tokio-app",
+            ))
+        }
+        Kind::MioEcho => mio_echo::serve,
+        Kind::TokioEcho => tokio_echo::serve,
+        Kind::TokioApp => tokio_app::serve,
+    };
     let addr = resolve(host, port)?;
     // Room for the 10,000 idle connections of the memory benchmark.
     raise_fd_limit();
     let listener = listen(addr)?;
     announce(local_addr(std::os::fd::AsRawFd::as_raw_fd(&listener))?)?;
-    match kind {
-        #[cfg(target_os = "linux")]
-        Kind::BareEcho => bare_echo::serve(listener),
-        #[cfg(not(target_os = "linux"))]
-        Kind::BareEcho => Err(io::Error::other("bare-echo needs Linux (epoll)")),
-        Kind::MioEcho => mio_echo::serve(listener),
-        Kind::TokioEcho => tokio_echo::serve(listener),
-        Kind::TokioApp => tokio_app::serve(listener),
-    }
+    serve(listener)
 }
 
 /// HOST (a literal or a name) and PORT as a socket address: the first the
@@ -122,11 +133,21 @@ pub fn listen(addr: SocketAddr) -> io::Result<OwnedFd> {
         SocketAddr::V4(_) => libc::AF_INET,
         SocketAddr::V6(_) => libc::AF_INET6,
     };
+    #[cfg(not(target_vendor = "apple"))]
     let flags = libc::SOCK_STREAM | libc::SOCK_NONBLOCK | libc::SOCK_CLOEXEC;
+    // Apple's socket() takes no such flags: they are set just after.
+    #[cfg(target_vendor = "apple")]
+    let flags = libc::SOCK_STREAM;
     // SAFETY: plain syscall, no pointers.
     let fd = check(unsafe { libc::socket(family, flags, 0) })?;
     // SAFETY: `fd` was just returned by socket() and is owned by no one else.
     let fd = unsafe { OwnedFd::from_raw_fd(fd) };
+    #[cfg(target_vendor = "apple")]
+    {
+        use nix::fcntl::{fcntl, FcntlArg, FdFlag, OFlag};
+        fcntl(&fd, FcntlArg::F_SETFD(FdFlag::FD_CLOEXEC))?;
+        fcntl(&fd, FcntlArg::F_SETFL(OFlag::O_NONBLOCK))?;
+    }
     let raw = std::os::fd::AsRawFd::as_raw_fd(&fd);
     set_int_option(raw, libc::SOL_SOCKET, libc::SO_REUSEADDR, 1)?;
     let (storage, len) = sockaddr_of(addr);

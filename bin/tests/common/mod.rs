@@ -1,6 +1,7 @@
 //! What the integration tests share: the programs as real processes on
 //! 127.0.0.1 port 0, their output lines, raw-socket helpers for the framed
-//! protocol, the golden vectors, and the server's CPU time from /proc.
+//! protocol, the golden vectors, and the server's CPU time and memory from
+//! /proc (Linux only: elsewhere the tests skip what they would measure).
 //!
 //! Every wait here is bounded: a read has a timeout, a process wait has a
 //! deadline, and a missed deadline fails the test with what was seen.
@@ -228,8 +229,9 @@ impl Server {
         (status, self.stdout.wait_closed(WAIT))
     }
 
-    /// utime + stime of the whole process, every thread, in clock ticks.
-    pub fn cpu_ticks(&self) -> u64 {
+    /// utime + stime of the whole process, every thread, in clock ticks
+    /// (`None` off Linux).
+    pub fn cpu_ticks(&self) -> Option<u64> {
         cpu_ticks(self.pid())
     }
 
@@ -276,8 +278,11 @@ pub fn parse_listening(line: &str) -> Option<SocketAddr> {
 }
 
 /// utime + stime of a process (all its threads), in clock ticks, from
-/// /proc/PID/stat.
-pub fn cpu_ticks(pid: i32) -> u64 {
+/// /proc/PID/stat; `None` off Linux, which has no such file.
+pub fn cpu_ticks(pid: i32) -> Option<u64> {
+    if cfg!(not(target_os = "linux")) {
+        return None;
+    }
     let stat = std::fs::read_to_string(format!("/proc/{pid}/stat")).expect("read /proc/PID/stat");
     // The command name may hold spaces and parentheses: fields start after
     // the last `)`. There, field 3 (state) is index 0, so utime (14) and
@@ -286,18 +291,23 @@ pub fn cpu_ticks(pid: i32) -> u64 {
     let fields: Vec<&str> = rest.split_whitespace().collect();
     let utime: u64 = fields[11].parse().expect("utime");
     let stime: u64 = fields[12].parse().expect("stime");
-    utime + stime
+    Some(utime + stime)
 }
 
-/// The resident set size of a process, in KiB (VmRSS in /proc/PID/status).
-pub fn rss_kib(pid: i32) -> u64 {
+/// The resident set size of a process, in KiB (VmRSS in /proc/PID/status);
+/// `None` off Linux.
+pub fn rss_kib(pid: i32) -> Option<u64> {
+    if cfg!(not(target_os = "linux")) {
+        return None;
+    }
     let status =
         std::fs::read_to_string(format!("/proc/{pid}/status")).expect("read /proc/PID/status");
-    status
+    let rss = status
         .lines()
         .find_map(|l| l.strip_prefix("VmRSS:"))
         .and_then(|v| v.trim().trim_end_matches("kB").trim().parse().ok())
-        .expect("VmRSS in /proc/PID/status")
+        .expect("VmRSS in /proc/PID/status");
+    Some(rss)
 }
 
 /// Clock ticks per second (`sysconf(_SC_CLK_TCK)`, 100 on Linux).
@@ -698,7 +708,9 @@ pub fn accept_one(listener: &TcpListener) -> TcpStream {
 pub fn raise_own_fd_limit(wanted: u64) {
     use nix::sys::resource::{getrlimit, setrlimit, Resource};
     let (soft, hard) = getrlimit(Resource::RLIMIT_NOFILE).expect("getrlimit");
-    let target = wanted.min(hard);
+    // rlim_t is unsigned on Linux and macOS, signed on FreeBSD; the counts
+    // asked for here are far below either's maximum.
+    let target = (wanted as libc::rlim_t).min(hard);
     if soft < target {
         setrlimit(Resource::RLIMIT_NOFILE, target, hard).expect("setrlimit");
     }

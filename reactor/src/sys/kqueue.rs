@@ -11,8 +11,15 @@ use nix::fcntl::{fcntl, FcntlArg, FdFlag, OFlag};
 use nix::sys::event::{EvFlags, EventFilter, FilterFlag, KEvent, Kqueue};
 use nix::sys::time::TimeSpec;
 
-use crate::selector::{Event, ERROR, HANGUP, READABLE, WRITABLE};
+use super::kqueue_logic::{self as logic, Action, Changes, Filter, Results, Settled};
+use crate::selector::Event;
 use crate::{Interest, Token};
+
+// The token is a u64 (a slot index and a 32-bit generation); kqueue's user
+// data is an intptr_t. Only where the two have the same width do the bits
+// round-trip; on a 32-bit system the generation would be cut off silently.
+#[cfg(not(target_pointer_width = "64"))]
+compile_error!("the kqueue backend needs a 64-bit target: a token must fit in kevent's udata");
 
 pub(crate) type RawEvent = KEvent;
 
@@ -27,34 +34,29 @@ pub(crate) fn empty_event() -> RawEvent {
     )
 }
 
-// The token is a u64; kqueue's user data is an intptr_t. On the 64-bit
-// systems we target the two have the same width, so the bits round-trip.
 fn udata_of(token: u64) -> intptr_t {
     token as i64 as intptr_t
 }
 
+fn filter_of(raw: &RawEvent) -> Option<Filter> {
+    match raw.filter() {
+        Ok(EventFilter::EVFILT_READ) => Some(Filter::Read),
+        Ok(EventFilter::EVFILT_WRITE) => Some(Filter::Write),
+        _ => None,
+    }
+}
+
 #[inline]
 pub(crate) fn event_of(raw: &RawEvent) -> Event {
-    let mut flags = match raw.filter() {
-        Ok(EventFilter::EVFILT_READ) => READABLE,
-        Ok(EventFilter::EVFILT_WRITE) => WRITABLE,
-        _ => 0,
-    };
     let ev = raw.flags();
-    if ev.contains(EvFlags::EV_EOF) {
-        flags |= HANGUP;
-        // A socket error (ECONNREFUSED, ECONNRESET) comes as EV_EOF with the
-        // errno in fflags; EV_ERROR itself only appears on change receipts.
-        if raw.fflags().bits() != 0 {
-            flags |= ERROR;
-        }
-    }
-    if ev.contains(EvFlags::EV_ERROR) {
-        flags |= ERROR;
-    }
     Event {
         token: Token(raw.udata() as i64 as u64),
-        flags,
+        flags: logic::readiness(
+            filter_of(raw),
+            ev.contains(EvFlags::EV_EOF),
+            ev.contains(EvFlags::EV_ERROR),
+            raw.fflags().bits(),
+        ),
     }
 }
 
@@ -72,6 +74,13 @@ impl Selector {
 
     /// Move `fd` from interest `old` to `new`: one filter per direction,
     /// added (EV_ADD also updates the token) or deleted, all in one call.
+    ///
+    /// The kernel applies each change on its own, so one can fail while the
+    /// other took effect. The caller records `new` only on success, so on
+    /// failure the changes that took effect are undone: the kernel is left
+    /// at `old`, which is what the caller still believes. (A filter restored
+    /// by the undo carries `token`: the old token is not known here. The
+    /// event loop never changes a registration's token.)
     pub(crate) fn update(
         &self,
         fd: RawFd,
@@ -79,60 +88,82 @@ impl Selector {
         old: Interest,
         new: Interest,
     ) -> io::Result<()> {
-        let ident = fd as uintptr_t;
-        let udata = udata_of(token);
-        let mut changes = [empty_event(); 2];
+        let changes = logic::changes(old, new);
+        let results = self.apply(fd, token, &changes)?;
+        let (errno, undo) = match logic::settle(old, changes, results) {
+            Settled::Done => return Ok(()),
+            Settled::Failed { errno, undo } => (errno, undo),
+        };
+        let error = io::Error::from_raw_os_error(errno);
+        // A failed undo call applied nothing we could confirm: every change
+        // it carried counts as not undone.
+        let undone = self.apply(fd, token, &undo).unwrap_or([None; 2]);
+        match logic::after_undo(old, new, undo, undone) {
+            None => Err(error),
+            // Only when the kernel refuses to restore a filter it had a
+            // moment ago (out of memory): say where the registration stands.
+            Some(in_force) => Err(io::Error::new(
+                error.kind(),
+                format!(
+                    "{error}; undoing the other change failed too: fd {fd} is watched for \
+                     {in_force}, not {old}"
+                ),
+            )),
+        }
+    }
+
+    /// Submit `changes` for `fd` in one `kevent` call and read each change's
+    /// receipt. A change's own error comes back in its receipt (there is
+    /// room for one per change), so an error from the call means none applied.
+    fn apply(&self, fd: RawFd, token: u64, changes: &Changes) -> io::Result<Results> {
+        let mut list = [empty_event(); 2];
         let mut n = 0;
-        let filters = [
-            (
-                EventFilter::EVFILT_READ,
-                old.is_readable(),
-                new.is_readable(),
-            ),
-            (
-                EventFilter::EVFILT_WRITE,
-                old.is_writable(),
-                new.is_writable(),
-            ),
-        ];
-        for (filter, was, will) in filters {
-            let action = match (was, will) {
-                (_, true) => EvFlags::EV_ADD,
-                (true, false) => EvFlags::EV_DELETE,
-                (false, false) => continue,
+        for change in changes.iter().flatten() {
+            let filter = match change.filter {
+                Filter::Read => EventFilter::EVFILT_READ,
+                Filter::Write => EventFilter::EVFILT_WRITE,
+            };
+            let action = match change.action {
+                Action::Add => EvFlags::EV_ADD,
+                Action::Delete => EvFlags::EV_DELETE,
             };
             // EV_RECEIPT: report each change's own result, and never
             // return (and so never swallow) pending events here.
-            changes[n] = KEvent::new(
-                ident,
+            list[n] = KEvent::new(
+                fd as uintptr_t,
                 filter,
                 action | EvFlags::EV_RECEIPT,
                 FilterFlag::empty(),
                 0,
-                udata,
+                udata_of(token),
             );
             n += 1;
         }
+        let mut results = [None; 2];
         if n == 0 {
-            return Ok(());
+            return Ok(results);
         }
         let mut receipts = [empty_event(); 2];
         let got = self.kq.kevent(
-            &changes[..n],
+            &list[..n],
             &mut receipts[..n],
             Some(*TimeSpec::from_duration(Duration::ZERO).as_ref()),
         )?;
         for receipt in &receipts[..got] {
-            if receipt.flags().contains(EvFlags::EV_ERROR) && receipt.data() != 0 {
-                let errno = receipt.data() as i32;
-                // EPIPE: adding WRITE to a socket whose peer is gone (macOS);
-                // the read side will report the hang-up.
-                if errno != libc::EPIPE {
-                    return Err(io::Error::from_raw_os_error(errno));
-                }
-            }
+            // Matched by filter, so the receipts' order does not matter.
+            let Some(filter) = filter_of(receipt) else {
+                continue;
+            };
+            let Some(change) = changes[filter.index()] else {
+                continue;
+            };
+            results[filter.index()] = Some(logic::receipt_result(
+                change.action,
+                receipt.flags().contains(EvFlags::EV_ERROR),
+                receipt.data() as i64,
+            ));
         }
-        Ok(())
+        Ok(results)
     }
 
     pub(crate) fn select(
@@ -140,7 +171,7 @@ impl Selector {
         buf: &mut [RawEvent],
         timeout: Option<Duration>,
     ) -> io::Result<usize> {
-        let timeout = timeout.map(|t| *TimeSpec::from_duration(t).as_ref());
+        let timeout = logic::wait_limit(timeout).map(|t| *TimeSpec::from_duration(t).as_ref());
         Ok(self.kq.kevent(&[], buf, timeout)?)
     }
 }
