@@ -135,7 +135,7 @@ impl<S: Read + Write + Connect> ClientMessage<S> {
         }
         let addr = self.addr;
         let bad = |e: proto::Error| format!("bad response from {}: {e}", Addr(addr));
-        while let Some(response) = self.responses.next_message().map_err(bad)? {
+        while let Some(response) = self.responses.next_frame().map_err(bad)? {
             process_response(&response, addr, say).map_err(bad)?;
             self.answered += 1;
         }
@@ -149,7 +149,7 @@ impl<S: Read + Write + Connect> ClientMessage<S> {
 
 /// Prints one response as the tutorial's client does.
 fn process_response(
-    response: &proto::Message<'_>,
+    response: &proto::Frame<'_>,
     addr: SocketAddr,
     say: Say,
 ) -> Result<(), proto::Error> {

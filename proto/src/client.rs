@@ -6,8 +6,8 @@ use serde::de::MapAccess;
 use serde::ser::{Serialize, SerializeMap, Serializer};
 
 use crate::capture::{parse_object, Entries, Field, Shape};
-use crate::decode::Message;
-use crate::encode::{encode_json_message, encode_parts};
+use crate::decode::Frame;
+use crate::encode::{encode_json_frame, encode_parts};
 use crate::header::{Header, TEXT_JSON};
 use crate::service::check_utf8_encoding;
 use crate::Error;
@@ -36,7 +36,7 @@ pub fn create_request(out: &mut Vec<u8>, action: &str, value: &str) {
 /// way; the vector `json-invalid-action` is one with another action).
 pub fn create_json_request(out: &mut Vec<u8>, action: &str, value: &str) {
     let header = Header::new(TEXT_JSON, "utf-8", 0);
-    let _ = encode_json_message(out, &header, &SearchContent { action, value });
+    let _ = encode_json_frame(out, &header, &SearchContent { action, value });
 }
 
 /// `{"action": ..., "value": ...}` in that order, as the Python dict has it.
@@ -65,7 +65,7 @@ pub enum Reply<'a> {
 
 /// Reads a response (the tutorial's client-side `process_response`): a
 /// `text/json` response must be a UTF-8 JSON object with a string `result`.
-pub fn process_response<'a>(response: &Message<'a>) -> Result<Reply<'a>, Error> {
+pub fn process_response<'a>(response: &Frame<'a>) -> Result<Reply<'a>, Error> {
     if !response.header.is_json() {
         return Ok(Reply::Binary(response.content));
     }

@@ -1,4 +1,4 @@
-//! Writing messages, with JSON laid out byte for byte as Python writes it.
+//! Writing frames, with JSON laid out byte for byte as Python writes it.
 
 use std::io;
 
@@ -165,24 +165,24 @@ pub fn native_byteorder() -> &'static str {
     }
 }
 
-/// Appends one message to `out`: the proto-header, the JSON header in the
+/// Appends one frame to `out`: the proto-header, the JSON header in the
 /// Python layout, then `content`.
 ///
 /// The header's keys go in the Python programs' order (byteorder,
 /// content-type, content-encoding, content-length), then its extra keys in
 /// their order; an extra key that repeats one of the four is skipped. The
 /// `content-length` written is always `content.len()`: `header.content_length`
-/// is not consulted, so a message can't lie about its size.
+/// is not consulted, so a frame can't lie about its size.
 ///
 /// Fails, leaving `out` as it was, only if the JSON header would be longer
 /// than the 65535 bytes a proto-header can count.
-pub fn encode_message(out: &mut Vec<u8>, header: &Header<'_>, content: &[u8]) -> Result<(), Error> {
-    frame(out, header, content.len(), |out| {
+pub fn encode_frame(out: &mut Vec<u8>, header: &Header<'_>, content: &[u8]) -> Result<(), Error> {
+    encode_with(out, header, content.len(), |out| {
         out.extend_from_slice(content)
     })
 }
 
-/// Appends a message whose content is `parts` back to back, without first
+/// Appends a frame whose content is `parts` back to back, without first
 /// concatenating them.
 pub(crate) fn encode_parts(
     out: &mut Vec<u8>,
@@ -190,20 +190,20 @@ pub(crate) fn encode_parts(
     parts: &[&[u8]],
 ) -> Result<(), Error> {
     let length = parts.iter().map(|part| part.len()).sum();
-    frame(out, header, length, |out| {
+    encode_with(out, header, length, |out| {
         for part in parts {
             out.extend_from_slice(part);
         }
     })
 }
 
-/// Appends a message whose content is `value` as JSON in the Python layout.
+/// Appends a frame whose content is `value` as JSON in the Python layout.
 ///
 /// The header must state the content's length, which is only known once the
 /// content is written: so the content is written first, the header after
 /// it, and the two swapped in place (a rotation of a few hundred bytes is
 /// cheaper than serializing twice or using a scratch buffer).
-pub(crate) fn encode_json_message<T: Serialize + ?Sized>(
+pub(crate) fn encode_json_frame<T: Serialize + ?Sized>(
     out: &mut Vec<u8>,
     header: &Header<'_>,
     value: &T,
@@ -211,19 +211,19 @@ pub(crate) fn encode_json_message<T: Serialize + ?Sized>(
     let start = out.len();
     write_python_json(out, value);
     let content_length = out.len() - start;
-    if let Err(error) = frame(out, header, content_length, |_| {}) {
+    if let Err(error) = encode_with(out, header, content_length, |_| {}) {
         out.truncate(start);
         return Err(error);
     }
-    if let Some(message) = out.get_mut(start..) {
-        message.rotate_left(content_length);
+    if let Some(frame) = out.get_mut(start..) {
+        frame.rotate_left(content_length);
     }
     Ok(())
 }
 
 /// Appends the proto-header and JSON header for `content_length` bytes of
 /// content, then the content itself.
-fn frame(
+fn encode_with(
     out: &mut Vec<u8>,
     header: &Header<'_>,
     content_length: usize,

@@ -16,7 +16,7 @@ pub(crate) const CONTENT_LENGTH: &str = "content-length";
 /// The `content-type` whose content is a JSON document.
 pub const TEXT_JSON: &str = "text/json";
 
-/// A message's JSON header, strings borrowed from the received bytes where
+/// A frame's JSON header, strings borrowed from the received bytes where
 /// they had no escapes.
 #[derive(Debug, Clone, PartialEq)]
 pub struct Header<'a> {

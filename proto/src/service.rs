@@ -7,8 +7,8 @@ use serde::de::MapAccess;
 use serde::ser::{Serialize, SerializeMap, Serializer};
 
 use crate::capture::{parse_object, Entries, Field, Shape};
-use crate::decode::Message;
-use crate::encode::{encode_json_message, encode_parts};
+use crate::decode::Frame;
+use crate::encode::{encode_json_frame, encode_parts};
 use crate::header::{Header, TEXT_JSON};
 use crate::Error;
 
@@ -25,7 +25,7 @@ pub const SEARCH_TABLE: [(&str, &str); 3] = [
     ("\u{1f436}", "\u{1f43e} Playing ball! \u{1f3d0}"),
 ];
 
-/// What a client asked for, read from a request message.
+/// What a client asked for, read from a request frame.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub enum Request<'a> {
     /// `{"action": "search", "value": query}` as `text/json`.
@@ -48,9 +48,9 @@ pub enum Request<'a> {
 /// A `text/json` request must be UTF-8 JSON holding an object with a string
 /// `action`; `search` is the only action, and needs a string `value`. Each
 /// way of breaking that is an [`ErrorClass::Content`](crate::ErrorClass)
-/// error, answered rather than fatal. Strings are borrowed from the message
+/// error, answered rather than fatal. Strings are borrowed from the frame
 /// unless they hold escapes.
-pub fn process_request<'a>(request: &Message<'a>) -> Result<Request<'a>, Error> {
+pub fn process_request<'a>(request: &Frame<'a>) -> Result<Request<'a>, Error> {
     let header = &request.header;
     if !header.is_json() {
         return Ok(Request::Binary {
@@ -182,7 +182,7 @@ impl Serialize for ResultContent<'_> {
 ///   `{"result": "Error: REASON."}`;
 /// - any other content-type: `binary/custom-server-binary-type` content
 ///   `First 10 bytes of request: ` and the request's first 10 bytes.
-pub fn create_response(request: &Message<'_>, out: &mut Vec<u8>) {
+pub fn create_response(request: &Frame<'_>, out: &mut Vec<u8>) {
     // The response headers are four short fixed keys, far below the 65535
     // bytes a proto-header can count, so encoding can't fail here.
     let _ = match process_request(request) {
@@ -200,5 +200,5 @@ fn binary_response(out: &mut Vec<u8>, request: &[u8]) -> Result<(), Error> {
 
 fn json_response(out: &mut Vec<u8>, answer: Answer<'_>) -> Result<(), Error> {
     let header = Header::new(TEXT_JSON, "utf-8", 0);
-    encode_json_message(out, &header, &ResultContent(answer))
+    encode_json_frame(out, &header, &ResultContent(answer))
 }

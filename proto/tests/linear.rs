@@ -1,6 +1,6 @@
 //! The decoder's work stays linear however the bytes arrive.
 
-use proto::{encode_message, BufferedDecoder, Header, Value};
+use proto::{encode_frame, BufferedDecoder, Header, Value};
 
 /// A message whose JSON header is about `size` bytes of extra keys.
 fn big_header_message(size: usize, content: &[u8]) -> Vec<u8> {
@@ -15,7 +15,7 @@ fn big_header_message(size: usize, content: &[u8]) -> Vec<u8> {
         i += 1;
     }
     let mut out = Vec::new();
-    encode_message(&mut out, &header, content).expect("fits in 64 KB");
+    encode_frame(&mut out, &header, content).expect("fits in 64 KB");
     out
 }
 
@@ -32,7 +32,7 @@ fn a_60k_header_fed_one_byte_at_a_time_is_parsed_at_most_twice() {
     let mut messages = 0;
     for byte in &bytes {
         decoder.feed(std::slice::from_ref(byte));
-        if let Some(message) = decoder.next_message().expect("valid") {
+        if let Some(message) = decoder.next_frame().expect("valid") {
             assert_eq!(message.content, &content[..]);
             assert_eq!(message.header.extra.len(), 2400);
             messages += 1;
@@ -49,7 +49,7 @@ fn a_whole_message_in_one_read_is_parsed_once() {
     let bytes = big_header_message(1000, b"abc");
     let mut decoder = BufferedDecoder::new();
     decoder.feed(&bytes);
-    assert!(decoder.next_message().expect("valid").is_some());
+    assert!(decoder.next_frame().expect("valid").is_some());
     assert_eq!(decoder.decoder().header_parses(), 1);
 }
 
@@ -70,7 +70,7 @@ fn pipelined_messages_keep_the_buffer_small() {
     let mut largest = 0;
     for chunk in stream.chunks(4096) {
         decoder.feed(chunk);
-        while decoder.next_message().expect("valid").is_some() {
+        while decoder.next_frame().expect("valid").is_some() {
             count += 1;
         }
         largest = largest.max(decoder.capacity());

@@ -3,7 +3,7 @@
 use std::borrow::Cow;
 
 use proptest::prelude::*;
-use proto::{encode_message, BufferedDecoder, Decoder, Error, Header, Status, Value};
+use proto::{encode_frame, BufferedDecoder, Decoder, Error, Header, Status, Value};
 
 const RESERVED: [&str; 4] = [
     "byteorder",
@@ -83,13 +83,13 @@ proptest! {
     #[test]
     fn encode_then_decode_round_trips((header, content) in message()) {
         let mut bytes = vec![0xAA]; // something before: encoding appends
-        encode_message(&mut bytes, &header, &content).expect("fits");
+        encode_frame(&mut bytes, &header, &content).expect("fits");
         let mut decoder = Decoder::new();
         match decoder.decode(&bytes[1..]) {
-            Ok(Status::Complete { message, consumed }) => {
+            Ok(Status::Complete { frame, consumed }) => {
                 prop_assert_eq!(consumed, bytes.len() - 1);
-                prop_assert_eq!(&message.header, &header);
-                prop_assert_eq!(message.content, &content[..]);
+                prop_assert_eq!(&frame.header, &header);
+                prop_assert_eq!(frame.content, &content[..]);
             }
             other => prop_assert!(false, "{:?}", other),
         }
@@ -102,13 +102,13 @@ proptest! {
     ) {
         let mut stream = Vec::new();
         for (header, content) in &messages {
-            encode_message(&mut stream, header, content).expect("fits");
+            encode_frame(&mut stream, header, content).expect("fits");
         }
         let mut decoder = BufferedDecoder::new();
         let mut got = Vec::new();
         for chunk in chunks(&stream, &cuts) {
             decoder.feed(chunk);
-            while let Some(message) = decoder.next_message().expect("valid stream") {
+            while let Some(message) = decoder.next_frame().expect("valid stream") {
                 got.push((message.header.into_owned(), message.content.to_vec()));
             }
         }
@@ -128,7 +128,7 @@ proptest! {
         'feed: for chunk in chunks(&bytes, &cuts) {
             decoder.feed(chunk);
             loop {
-                match decoder.next_message() {
+                match decoder.next_frame() {
                     Ok(Some(message)) => prop_assert!(message.content.len() <= limit),
                     Ok(None) => break,
                     Err(_) => break 'feed,
@@ -157,9 +157,9 @@ proptest! {
         let mut bytes = u16::try_from(header.len()).unwrap_or(0).to_be_bytes().to_vec();
         bytes.extend_from_slice(&header);
         bytes.extend_from_slice(&content);
-        if let Ok(Status::Complete { message, .. }) = Decoder::new().decode(&bytes) {
+        if let Ok(Status::Complete { frame, .. }) = Decoder::new().decode(&bytes) {
             let mut out = Vec::new();
-            proto::create_response(&message, &mut out);
+            proto::create_response(&frame, &mut out);
             let decoded = Decoder::new().decode(&out);
             prop_assert!(
                 matches!(decoded, Ok(Status::Complete { consumed, .. }) if consumed == out.len()),
@@ -172,21 +172,21 @@ proptest! {
     fn search_requests_of_any_value_are_answered(value in any::<String>()) {
         let mut request = Vec::new();
         proto::create_request(&mut request, "search", &value);
-        let Ok(Status::Complete { message, .. }) = Decoder::new().decode(&request) else {
+        let Ok(Status::Complete { frame, .. }) = Decoder::new().decode(&request) else {
             return Err(TestCaseError::fail("request decodes"));
         };
         prop_assert_eq!(
-            proto::process_request(&message),
+            proto::process_request(&frame),
             Ok(proto::Request::Search { query: value.as_str().into() })
         );
         let mut response = Vec::new();
-        proto::create_response(&message, &mut response);
-        let Ok(Status::Complete { message, .. }) = Decoder::new().decode(&response) else {
+        proto::create_response(&frame, &mut response);
+        let Ok(Status::Complete { frame, .. }) = Decoder::new().decode(&response) else {
             return Err(TestCaseError::fail("response decodes"));
         };
         let expected = proto::search(&value).to_string();
         prop_assert_eq!(
-            proto::process_response(&message),
+            proto::process_response(&frame),
             Ok(proto::Reply::Result(expected.into()))
         );
     }

@@ -3,13 +3,13 @@
 mod common;
 
 use common::vectors;
-use proto::{create_request, create_response, BufferedDecoder, Decoder, Message, Status};
+use proto::{create_request, create_response, BufferedDecoder, Decoder, Frame, Status};
 
-fn decode_whole(bytes: &[u8]) -> Message<'_> {
+fn decode_whole(bytes: &[u8]) -> Frame<'_> {
     match Decoder::new().decode(bytes) {
-        Ok(Status::Complete { message, consumed }) => {
+        Ok(Status::Complete { frame, consumed }) => {
             assert_eq!(consumed, bytes.len());
-            message
+            frame
         }
         other => panic!("expected one whole message, got {other:?}"),
     }
@@ -91,14 +91,11 @@ fn decode_split(bytes: &[u8], cut: usize) -> Vec<u8> {
     // The buffered decoder.
     let mut buffered = BufferedDecoder::new();
     buffered.feed(&bytes[..cut]);
-    assert!(buffered.next_message().expect("no error").is_none());
+    assert!(buffered.next_frame().expect("no error").is_none());
     buffered.feed(&bytes[cut..]);
-    let message = buffered
-        .next_message()
-        .expect("no error")
-        .expect("a message");
+    let message = buffered.next_frame().expect("no error").expect("a message");
     let mut again = Vec::new();
-    proto::encode_message(&mut again, &message.header, message.content).expect("encodes");
+    proto::encode_frame(&mut again, &message.header, message.content).expect("encodes");
     again
 }
 
@@ -128,9 +125,9 @@ fn all_vectors_in_one_stream_in_chunks() {
         let mut got = Vec::new();
         for piece in stream.chunks(chunk) {
             decoder.feed(piece);
-            while let Some(m) = decoder.next_message().expect("no error") {
+            while let Some(m) = decoder.next_frame().expect("no error") {
                 let mut bytes = Vec::new();
-                proto::encode_message(&mut bytes, &m.header, m.content).expect("encodes");
+                proto::encode_frame(&mut bytes, &m.header, m.content).expect("encodes");
                 got.push(bytes);
             }
         }

@@ -9,15 +9,15 @@ fuzz_target!(|data: &[u8]| {
     let mut requests = BufferedDecoder::new();
     requests.feed(data);
     let mut out = Vec::new();
-    while let Ok(Some(request)) = requests.next_message() {
+    while let Ok(Some(request)) = requests.next_frame() {
         out.clear();
         create_response(&request, &mut out);
         let mut decoder = Decoder::new();
         match decoder.decode(&out) {
-            Ok(Status::Complete { message, consumed }) => {
+            Ok(Status::Complete { frame, consumed }) => {
                 assert_eq!(consumed, out.len());
                 // Every answer is readable: a result text or binary bytes.
-                assert!(process_response(&message).is_ok(), "{:?}", message);
+                assert!(process_response(&frame).is_ok(), "{:?}", frame);
             }
             other => panic!("unreadable answer {other:?}"),
         }
