@@ -16,6 +16,15 @@ pub(crate) const CONTENT_LENGTH: &str = "content-length";
 /// The `content-type` whose content is a JSON document.
 pub const TEXT_JSON: &str = "text/json";
 
+/// The machine's byte order, as Python's `sys.byteorder` names it.
+pub fn native_byteorder() -> &'static str {
+    if cfg!(target_endian = "big") {
+        "big"
+    } else {
+        "little"
+    }
+}
+
 /// A frame's JSON header, strings borrowed from the received bytes where
 /// they had no escapes.
 #[derive(Debug, Clone, PartialEq)]
@@ -42,7 +51,7 @@ impl<'a> Header<'a> {
         content_length: usize,
     ) -> Self {
         Header {
-            byteorder: Cow::Borrowed(crate::encode::native_byteorder()),
+            byteorder: Cow::Borrowed(native_byteorder()),
             content_type: content_type.into(),
             content_encoding: content_encoding.into(),
             content_length,

@@ -64,6 +64,7 @@ mod decode;
 mod encode;
 mod error;
 mod header;
+mod pyjson;
 mod repr;
 mod service;
 mod value;
@@ -73,9 +74,10 @@ pub use client::{
     create_json_request, create_request, process_response, Reply, CLIENT_BINARY_TYPE,
 };
 pub use decode::{Decoder, Frame, Status, DEFAULT_MAX_CONTENT_LENGTH};
-pub use encode::{encode_frame, native_byteorder, write_python_json, PythonFormatter};
+pub use encode::encode_frame;
 pub use error::{Error, ErrorClass};
-pub use header::{Header, TEXT_JSON};
+pub use header::{native_byteorder, Header, TEXT_JSON};
+pub use pyjson::{write_python_json, PythonFormatter};
 pub use repr::PyBytes;
 pub use service::{
     create_response, process_request, search, Answer, Request, SEARCH_TABLE, SERVER_BINARY_TYPE,

@@ -13,7 +13,7 @@ use serde::de::{self, Deserialize, Deserializer, MapAccess, SeqAccess, Visitor};
 use serde::ser::{Serialize, SerializeMap, SerializeSeq, Serializer};
 
 use crate::capture::Text;
-use crate::encode::write_python_json;
+use crate::pyjson::write_python_json;
 use crate::Error;
 
 /// Any JSON value, objects kept in document order.
