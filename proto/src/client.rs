@@ -5,9 +5,9 @@ use std::borrow::Cow;
 use serde::de::MapAccess;
 use serde::ser::{Serialize, SerializeMap, Serializer};
 
-use crate::capture::{parse_object, Entries, Field, Shape};
 use crate::decode::Frame;
 use crate::encode::{encode_json_frame, encode_parts};
+use crate::fields::{parse_object, Field, Shape, TakeFields};
 use crate::header::{Header, TEXT_JSON};
 use crate::service::check_utf8_encoding;
 use crate::Error;
@@ -92,8 +92,8 @@ struct ResultField<'a> {
     result: Option<Field<'a>>,
 }
 
-impl<'de> Entries<'de> for ResultField<'de> {
-    fn entry<A: MapAccess<'de>>(
+impl<'de> TakeFields<'de> for ResultField<'de> {
+    fn take_field<A: MapAccess<'de>>(
         &mut self,
         key: Cow<'de, str>,
         map: &mut A,

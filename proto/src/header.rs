@@ -4,7 +4,7 @@ use std::borrow::Cow;
 
 use serde::de::MapAccess;
 
-use crate::capture::{parse_object, Entries, Field, Invalid, Shape};
+use crate::fields::{parse_object, Field, Invalid, Shape, TakeFields};
 use crate::value::{self, Value};
 use crate::Error;
 
@@ -100,11 +100,11 @@ struct RawHeader<'a> {
     content_type: Option<Field<'a>>,
     content_encoding: Option<Field<'a>>,
     content_length: Option<Field<'a>>,
-    extra: Option<value::Entries<'a, Value<'a>>>,
+    extra: Option<value::Dict<'a, Value<'a>>>,
 }
 
-impl<'de> Entries<'de> for RawHeader<'de> {
-    fn entry<A: MapAccess<'de>>(
+impl<'de> TakeFields<'de> for RawHeader<'de> {
+    fn take_field<A: MapAccess<'de>>(
         &mut self,
         key: Cow<'de, str>,
         map: &mut A,
@@ -152,7 +152,7 @@ impl<'a> RawHeader<'a> {
             content_type: string(content_type, CONTENT_TYPE)?,
             content_encoding: string(content_encoding, CONTENT_ENCODING)?,
             content_length,
-            extra: self.extra.map(value::Entries::into_vec).unwrap_or_default(),
+            extra: self.extra.map(value::Dict::into_vec).unwrap_or_default(),
         })
     }
 }

@@ -58,11 +58,11 @@
 #![forbid(unsafe_code)]
 
 mod buffered;
-mod capture;
 mod client;
 mod decode;
 mod encode;
 mod error;
+mod fields;
 mod header;
 mod pyjson;
 mod repr;

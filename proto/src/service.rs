@@ -6,9 +6,9 @@ use std::fmt;
 use serde::de::MapAccess;
 use serde::ser::{Serialize, SerializeMap, Serializer};
 
-use crate::capture::{parse_object, Entries, Field, Shape};
 use crate::decode::Frame;
 use crate::encode::{encode_json_frame, encode_parts};
+use crate::fields::{parse_object, Field, Shape, TakeFields};
 use crate::header::{Header, TEXT_JSON};
 use crate::Error;
 
@@ -105,8 +105,8 @@ struct SearchFields<'a> {
     value: Option<Field<'a>>,
 }
 
-impl<'de> Entries<'de> for SearchFields<'de> {
-    fn entry<A: MapAccess<'de>>(
+impl<'de> TakeFields<'de> for SearchFields<'de> {
+    fn take_field<A: MapAccess<'de>>(
         &mut self,
         key: Cow<'de, str>,
         map: &mut A,
