@@ -10,7 +10,7 @@
 use std::io::{self, ErrorKind, Read, Write};
 use std::net::SocketAddr;
 
-use proto::{BufferedDecoder, PyBytes, Reply, Value};
+use proto::{BufferedDecoder, PyBytes, Response, Value};
 use reactor::Interest;
 
 use crate::conn::{connect_failure, Connect, Mask, Next};
@@ -161,7 +161,7 @@ fn process_response(
                 say::always(format_args!("received response {json} from {}", Addr(addr)));
             }
         }
-        if let Reply::Result(result) = reply {
+        if let Response::Result(result) = reply {
             say::always(format_args!("got result: {result}"));
         }
     } else {

@@ -8,8 +8,7 @@ use serde::ser::{Serialize, SerializeMap, Serializer};
 use crate::decode::Frame;
 use crate::encode::{encode_json_frame, encode_parts};
 use crate::fields::{parse_object, Field, Shape, TakeFields};
-use crate::header::{Header, TEXT_JSON};
-use crate::service::check_utf8_encoding;
+use crate::header::{check_utf8_encoding, Header, TEXT_JSON};
 use crate::Error;
 
 /// The `content-type` of the client's binary requests.
@@ -54,9 +53,12 @@ impl Serialize for SearchContent<'_> {
     }
 }
 
-/// What a response says, as `app-client` prints it.
+/// What a response says, read on the client's side and printed by
+/// `app-client`: the `result` text of a `text/json` response (which the
+/// server wrote from a [`ResultText`](crate::ResultText)), or the content of
+/// any other.
 #[derive(Debug, Clone, PartialEq, Eq)]
-pub enum Reply<'a> {
+pub enum Response<'a> {
     /// The `result` of a `text/json` response (`got result: ...`).
     Result(Cow<'a, str>),
     /// The content of any other response (`got response: b'...'`).
@@ -65,9 +67,9 @@ pub enum Reply<'a> {
 
 /// Reads a response (the tutorial's client-side `process_response`): a
 /// `text/json` response must be a UTF-8 JSON object with a string `result`.
-pub fn process_response<'a>(response: &Frame<'a>) -> Result<Reply<'a>, Error> {
+pub fn process_response<'a>(response: &Frame<'a>) -> Result<Response<'a>, Error> {
     if !response.header.is_json() {
-        return Ok(Reply::Binary(response.content));
+        return Ok(Response::Binary(response.content));
     }
     check_utf8_encoding(&response.header)?;
     let mut fields = ResultField::default();
@@ -78,7 +80,7 @@ pub fn process_response<'a>(response: &Frame<'a>) -> Result<Reply<'a>, Error> {
         Ok(Shape::Not(found)) => Err(Error::ContentNotObject { found }),
         Ok(Shape::Object) => match fields.result {
             None => Err(Error::MissingContentKey { key: "result" }),
-            Some(Field::Str(result)) => Ok(Reply::Result(result)),
+            Some(Field::Str(result)) => Ok(Response::Result(result)),
             Some(other) => Err(Error::ContentValueNotString {
                 key: "result",
                 found: other.kind(),

@@ -93,6 +93,18 @@ impl<'a> Header<'a> {
     }
 }
 
+/// `text/json` content must be UTF-8 (`"utf-8"`, any case, or `"utf8"`).
+pub(crate) fn check_utf8_encoding(header: &Header<'_>) -> Result<(), Error> {
+    let encoding = header.content_encoding.as_ref();
+    if encoding.eq_ignore_ascii_case("utf-8") || encoding.eq_ignore_ascii_case("utf8") {
+        Ok(())
+    } else {
+        Err(Error::ContentEncodingNotUtf8 {
+            encoding: encoding.to_owned(),
+        })
+    }
+}
+
 /// The header's keys as found, before any judgement.
 #[derive(Default)]
 struct RawHeader<'a> {

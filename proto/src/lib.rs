@@ -23,25 +23,25 @@
 //! create_request(&mut received, "hello", "world");
 //!
 //! let mut decoder = Decoder::new();
-//! let mut to_send = Vec::new(); // reused for every answer
+//! let mut to_send = Vec::new(); // reused for every response
 //! let mut start = 0;
 //! while let Status::Complete { frame, consumed } = decoder.decode(&received[start..])? {
 //!     create_response(&frame, &mut to_send);
 //!     start += consumed;
 //! }
 //!
-//! // The client reads the answers.
-//! let mut answers = proto::BufferedDecoder::new();
-//! answers.feed(&to_send);
-//! let first = answers.next_frame()?.expect("first answer");
+//! // The client reads the responses.
+//! let mut responses = proto::BufferedDecoder::new();
+//! responses.feed(&to_send);
+//! let first = responses.next_frame()?.expect("first response");
 //! assert_eq!(
 //!     proto::process_response(&first)?,
-//!     proto::Reply::Result("Follow the white rabbit. 🐰".into())
+//!     proto::Response::Result("Follow the white rabbit. 🐰".into())
 //! );
-//! let second = answers.next_frame()?.expect("second answer");
+//! let second = responses.next_frame()?.expect("second response");
 //! assert_eq!(
 //!     proto::process_response(&second)?,
-//!     proto::Reply::Binary(b"First 10 bytes of request: helloworld")
+//!     proto::Response::Binary(b"First 10 bytes of request: helloworld")
 //! );
 //! # Ok::<(), proto::Error>(())
 //! ```
@@ -71,7 +71,7 @@ mod value;
 
 pub use buffered::BufferedDecoder;
 pub use client::{
-    create_json_request, create_request, process_response, Reply, CLIENT_BINARY_TYPE,
+    create_json_request, create_request, process_response, Response, CLIENT_BINARY_TYPE,
 };
 pub use decode::{Decoder, Frame, Status, DEFAULT_MAX_CONTENT_LENGTH};
 pub use encode::encode_frame;
@@ -80,6 +80,6 @@ pub use header::{native_byteorder, Header, TEXT_JSON};
 pub use pyjson::{write_python_json, PythonFormatter};
 pub use repr::PyBytes;
 pub use service::{
-    create_response, process_request, search, Answer, Request, SEARCH_TABLE, SERVER_BINARY_TYPE,
+    create_response, process_request, search, Request, ResultText, SEARCH_TABLE, SERVER_BINARY_TYPE,
 };
 pub use value::Value;

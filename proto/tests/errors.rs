@@ -2,7 +2,7 @@
 
 use proto::{
     create_response, encode_frame, process_request, process_response, BufferedDecoder, Decoder,
-    Error, ErrorClass, Frame, Header, Reply, Status,
+    Error, ErrorClass, Frame, Header, Response, Status,
 };
 
 /// A message from a raw JSON header and content.
@@ -264,7 +264,7 @@ fn content_error(encoding: &str, content: &[u8]) -> (Error, String) {
     };
     assert_eq!(consumed, response.len());
     assert_eq!(frame.header.content_type, "text/json");
-    let Ok(Reply::Result(result)) = process_response(&frame) else {
+    let Ok(Response::Result(result)) = process_response(&frame) else {
         panic!("a result")
     };
     (error, result.into_owned())

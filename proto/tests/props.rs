@@ -187,7 +187,7 @@ proptest! {
         let expected = proto::search(&value).to_string();
         prop_assert_eq!(
             proto::process_response(&frame),
-            Ok(proto::Reply::Result(expected.into()))
+            Ok(proto::Response::Result(expected.into()))
         );
     }
 }

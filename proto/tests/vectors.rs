@@ -48,8 +48,8 @@ fn responses_read_as_the_client_prints_them() {
     for v in vectors() {
         let reply = proto::process_response(&decode_whole(&v.response)).expect(&v.name);
         let printed = match reply {
-            proto::Reply::Result(text) => format!("got result: {text}"),
-            proto::Reply::Binary(bytes) => format!("got response: {}", proto::PyBytes(bytes)),
+            proto::Response::Result(text) => format!("got result: {text}"),
+            proto::Response::Binary(bytes) => format!("got response: {}", proto::PyBytes(bytes)),
         };
         let expected = match v.name.as_str() {
             "search-morpheus" => "got result: Follow the white rabbit. 🐰",
