@@ -35,16 +35,16 @@ pub fn create_request(out: &mut Vec<u8>, action: &str, value: &str) {
 /// way; the vector `json-invalid-action` is one with another action).
 pub fn create_json_request(out: &mut Vec<u8>, action: &str, value: &str) {
     let header = Header::new(TEXT_JSON, "utf-8", 0);
-    let _ = encode_json_frame(out, &header, &SearchContent { action, value });
+    let _ = encode_json_frame(out, &header, &RequestContent { action, value });
 }
 
 /// `{"action": ..., "value": ...}` in that order, as the Python dict has it.
-struct SearchContent<'a> {
+struct RequestContent<'a> {
     action: &'a str,
     value: &'a str,
 }
 
-impl Serialize for SearchContent<'_> {
+impl Serialize for RequestContent<'_> {
     fn serialize<S: Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
         let mut map = serializer.serialize_map(Some(2))?;
         map.serialize_entry("action", self.action)?;

@@ -59,7 +59,7 @@ pub fn process_request<'a>(request: &Frame<'a>) -> Result<Request<'a>, Error> {
         });
     }
     check_utf8_encoding(header)?;
-    let mut fields = SearchFields::default();
+    let mut fields = RequestFields::default();
     match parse_object(request.content, &mut fields) {
         Err(invalid) => Err(Error::ContentNotJson {
             reason: invalid.reason(),
@@ -86,14 +86,14 @@ pub fn process_request<'a>(request: &Frame<'a>) -> Result<Request<'a>, Error> {
     }
 }
 
-/// The two keys a search request is made of; the others are skipped.
+/// The two keys of a `text/json` request; the others are skipped.
 #[derive(Default)]
-struct SearchFields<'a> {
+struct RequestFields<'a> {
     action: Option<Field<'a>>,
     value: Option<Field<'a>>,
 }
 
-impl<'de> TakeFields<'de> for SearchFields<'de> {
+impl<'de> TakeFields<'de> for RequestFields<'de> {
     fn take_field<A: MapAccess<'de>>(
         &mut self,
         key: Cow<'de, str>,
