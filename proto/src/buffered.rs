@@ -1,4 +1,9 @@
 //! A decoder that owns its buffer: feed it bytes, take frames out.
+//!
+//! The server decodes straight from its read buffer with [`crate::Decoder`].
+//! The client, the load generator and the tests would rather hand bytes over
+//! and get frames back, as the tutorial's `_recv_buffer` does, but without
+//! its copying of the whole rest of the buffer on every frame.
 
 use std::io;
 

@@ -1,4 +1,9 @@
 //! The client's side: building requests and reading responses.
+//!
+//! `create_request` is `app-client.py`'s function of that name with the
+//! framing of libclient's `queue_request`; `process_response` is libclient's,
+//! minus the socket. The programs and the tests share this one reading of a
+//! response, so what `app-client` prints is what the tests check.
 
 use std::borrow::Cow;
 

@@ -1,4 +1,11 @@
 //! The incremental decoder: caller-owned bytes in, whole frames out.
+//!
+//! This is the reading half of the tutorial's `Message` class
+//! (`process_protoheader`, `process_jsonheader`, then the content) taken off
+//! the socket. It borrows the bytes the caller received, so a server decodes
+//! straight from its read buffer without copying, and it remembers its stage,
+//! so a frame that arrives a byte at a time is not parsed again on every
+//! byte.
 
 use crate::header::Header;
 use crate::Error;

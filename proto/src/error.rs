@@ -1,4 +1,8 @@
 //! The one error type, and the two classes of bad input of protocol.md.
+//!
+//! Each way a frame can be wrong is one variant, so that callers and tests
+//! match on what went wrong rather than on its wording, and its class tells
+//! a server whether to close the connection or to answer.
 
 use std::fmt;
 

@@ -1,4 +1,10 @@
 //! The server's side: the search service as a pure function.
+//!
+//! libserver's `process_request` and `create_response`, with its search
+//! table, minus the socket: a request frame in, the response's bytes
+//! appended to the caller's buffer. So the service is tested and fuzzed on
+//! its own, and both app servers (ours and the benchmarks' tokio peer)
+//! answer with this one function.
 
 use std::borrow::Cow;
 use std::fmt;
