@@ -35,13 +35,13 @@ fn read_from_a_reader_in_small_reads() {
         let mut decoder = BufferedDecoder::new();
         let mut count = 0;
         while decoder.read_from(&mut reader).expect("reads") > 0 {
-            while let Some(message) = decoder.next_frame().expect("valid") {
+            while let Some(frame) = decoder.next_frame().expect("valid") {
                 let expected = if count % 2 == 0 {
                     "text/json"
                 } else {
                     "binary/custom-client-binary-type"
                 };
-                assert_eq!(message.header.content_type, expected);
+                assert_eq!(frame.header.content_type, expected);
                 count += 1;
             }
         }

@@ -5,7 +5,7 @@ use proto::{
     Error, ErrorClass, Frame, Header, Response, Status,
 };
 
-/// A message from a raw JSON header and content.
+/// A frame from a raw JSON header and content.
 fn frame(header: &[u8], content: &[u8]) -> Vec<u8> {
     let mut out = u16::try_from(header.len())
         .expect("short")
@@ -260,7 +260,7 @@ fn content_error(encoding: &str, content: &[u8]) -> (Error, String) {
     let mut response = Vec::new();
     create_response(&frame, &mut response);
     let Ok(Status::Complete { frame, consumed }) = decode(&response) else {
-        panic!("an answer")
+        panic!("a response")
     };
     assert_eq!(consumed, response.len());
     assert_eq!(frame.header.content_type, "text/json");

@@ -11,7 +11,7 @@ fn decode_whole(bytes: &[u8]) -> Frame<'_> {
             assert_eq!(consumed, bytes.len());
             frame
         }
-        other => panic!("expected one whole message, got {other:?}"),
+        other => panic!("expected one whole frame, got {other:?}"),
     }
 }
 
@@ -46,8 +46,8 @@ fn response_bytes_from_request() {
 #[test]
 fn responses_read_as_the_client_prints_them() {
     for v in vectors() {
-        let reply = proto::process_response(&decode_whole(&v.response)).expect(&v.name);
-        let printed = match reply {
+        let response = proto::process_response(&decode_whole(&v.response)).expect(&v.name);
+        let printed = match response {
             proto::Response::Result(text) => format!("got result: {text}"),
             proto::Response::Binary(bytes) => format!("got response: {}", proto::PyBytes(bytes)),
         };
@@ -68,8 +68,8 @@ fn responses_read_as_the_client_prints_them() {
 #[test]
 fn requests_print_in_the_python_layout() {
     let v = &vectors()[0];
-    let message = decode_whole(&v.request);
-    let content = proto::Value::parse(message.content).expect("JSON");
+    let frame = decode_whole(&v.request);
+    let content = proto::Value::parse(frame.content).expect("JSON");
     assert_eq!(
         format!("received request {content}"),
         r#"received request {"action": "search", "value": "morpheus"}"#
@@ -93,9 +93,9 @@ fn decode_split(bytes: &[u8], cut: usize) -> Vec<u8> {
     buffered.feed(&bytes[..cut]);
     assert!(buffered.next_frame().expect("no error").is_none());
     buffered.feed(&bytes[cut..]);
-    let message = buffered.next_frame().expect("no error").expect("a message");
+    let frame = buffered.next_frame().expect("no error").expect("a frame");
     let mut again = Vec::new();
-    proto::encode_frame(&mut again, &message.header, message.content).expect("encodes");
+    proto::encode_frame(&mut again, &frame.header, frame.content).expect("encodes");
     again
 }
 

@@ -1,5 +1,5 @@
-//! Decode whatever arrives and answer it: the service never panics, and
-//! every answer is a well-formed message the client side can read.
+//! Decode whatever arrives and respond to it: the service never panics, and
+//! every response is a well-formed frame the client side can read.
 #![no_main]
 
 use libfuzzer_sys::fuzz_target;
@@ -16,10 +16,10 @@ fuzz_target!(|data: &[u8]| {
         match decoder.decode(&out) {
             Ok(Status::Complete { frame, consumed }) => {
                 assert_eq!(consumed, out.len());
-                // Every answer is readable: a result text or binary bytes.
+                // Every response is readable: a result text or binary bytes.
                 assert!(process_response(&frame).is_ok(), "{:?}", frame);
             }
-            other => panic!("unreadable answer {other:?}"),
+            other => panic!("unreadable response {other:?}"),
         }
         // Printing the request as the server does must not panic either.
         if request.header.is_json() {
