@@ -1,8 +1,8 @@
 //! The JSON header: four required keys, and any extra ones in order.
 //!
 //! Its parse makes the checks of the tutorial's `process_jsonheader`, each
-//! fault a precise [`crate::Error`]; the keys' names live here for the
-//! encoder, which writes them back in the Python programs' order.
+//! fault a precise [`crate::Error`]. The keys' names live here too, for the
+//! frame writer, which puts them back in the Python programs' order.
 
 use std::borrow::Cow;
 
