@@ -14,7 +14,7 @@ use std::hint::black_box;
 
 use criterion::{criterion_group, criterion_main, BenchmarkId, Criterion, Throughput};
 use proto::{
-    create_request, create_response, encode_message, BufferedDecoder, Decoder, Header, Status,
+    create_request, create_response, encode_frame, BufferedDecoder, Decoder, Header, Status,
 };
 
 fn service(c: &mut Criterion) {
@@ -27,8 +27,8 @@ fn service(c: &mut Criterion) {
         let mut out = Vec::with_capacity(256);
         b.iter(|| {
             out.clear();
-            if let Ok(Status::Complete { message, .. }) = decoder.decode(black_box(&request)) {
-                create_response(&message, &mut out);
+            if let Ok(Status::Complete { frame, .. }) = decoder.decode(black_box(&request)) {
+                create_response(&frame, &mut out);
             }
             black_box(out.len())
         });
@@ -41,7 +41,7 @@ fn decode_1mib(c: &mut Criterion) {
     let content: Vec<u8> = (0..MIB).map(|i| (i % 251) as u8).collect();
     let mut message = Vec::new();
     let header = Header::new("binary/custom-client-binary-type", "binary", MIB);
-    encode_message(&mut message, &header, &content).expect("fits");
+    encode_frame(&mut message, &header, &content).expect("fits");
 
     let mut group = c.benchmark_group("decode_1mib");
     group.throughput(Throughput::Bytes(message.len() as u64));
@@ -58,7 +58,7 @@ fn decode_1mib(c: &mut Criterion) {
     group.bench_function("decode_in_place", |b| {
         let mut decoder = Decoder::new();
         b.iter(|| match decoder.decode(black_box(&message)) {
-            Ok(Status::Complete { message, .. }) => black_box(message.content.len()),
+            Ok(Status::Complete { frame, .. }) => black_box(frame.content.len()),
             _ => 0,
         });
     });
@@ -70,7 +70,7 @@ fn decode_1mib(c: &mut Criterion) {
             let mut length = 0;
             for chunk in black_box(&message).chunks(64 * 1024) {
                 decoder.feed(chunk);
-                if let Ok(Some(message)) = decoder.next_message() {
+                if let Ok(Some(message)) = decoder.next_frame() {
                     length = message.content.len();
                 }
             }
@@ -93,7 +93,7 @@ fn pipelined(c: &mut Criterion) {
                 let mut count = 0usize;
                 for chunk in stream.chunks(4096) {
                     decoder.feed(chunk);
-                    while let Ok(Some(message)) = decoder.next_message() {
+                    while let Ok(Some(message)) = decoder.next_frame() {
                         count += message.content.len().min(1);
                     }
                 }

@@ -13,7 +13,7 @@ use std::io::{self, ErrorKind, Read, Write};
 use std::net::SocketAddr;
 use std::time::Duration;
 
-use proto::{Decoder, Message, PyBytes, Status, Value};
+use proto::{Decoder, Frame, PyBytes, Status, Value};
 use reactor::Interest;
 
 use crate::budget::{with_budget, Share};
@@ -114,11 +114,11 @@ impl<S: Read + Write> ServerMessage<S> {
     /// Room was freed: take it if the partial request now fits, and read
     /// again. Returns whether it did.
     pub fn try_unpark(&mut self) -> bool {
-        self.parked = !with_budget(|budget| match self.decoder.message_len() {
+        self.parked = !with_budget(|budget| match self.decoder.frame_len() {
             Some(len) => budget.admit(&mut self.share, len),
             None => budget.free() > 0,
         });
-        if let (false, Some(len)) = (self.parked, self.decoder.message_len()) {
+        if let (false, Some(len)) = (self.parked, self.decoder.frame_len()) {
             self.partial
                 .reserve_exact(len.saturating_sub(self.partial.len()));
         }
@@ -204,7 +204,7 @@ impl<S: Read + Write> ServerMessage<S> {
             }
             let held = self.partial.len().saturating_sub(self.share.bytes());
             budget.take(&mut self.share, held);
-            if let Some(len) = self.decoder.message_len() {
+            if let Some(len) = self.decoder.frame_len() {
                 self.parked = !budget.admit(&mut self.share, len);
                 if !self.parked {
                     // One allocation of the right size: no doubling past it.
@@ -224,9 +224,9 @@ impl<S: Read + Write> ServerMessage<S> {
                     self.needed = needed;
                     return used;
                 }
-                Ok(Status::Complete { message, consumed }) => {
+                Ok(Status::Complete { frame, consumed }) => {
                     used += consumed;
-                    self.process_request(&message, out, say);
+                    self.process_request(&frame, out, say);
                 }
                 Err(e) => {
                     // Broken framing can't be resynchronised: answer what
@@ -243,7 +243,7 @@ impl<S: Read + Write> ServerMessage<S> {
     }
 
     /// The content stage: one whole request, answered into `out`.
-    fn process_request(&mut self, request: &Message<'_>, out: &mut Vec<u8>, say: Say) {
+    fn process_request(&mut self, request: &Frame<'_>, out: &mut Vec<u8>, say: Say) {
         if !say.quiet {
             self.print_request(request);
         }
@@ -256,7 +256,7 @@ impl<S: Read + Write> ServerMessage<S> {
         ));
     }
 
-    fn print_request(&self, request: &Message<'_>) {
+    fn print_request(&self, request: &Frame<'_>) {
         let addr = Addr(self.addr);
         if !request.header.is_json() {
             say::always(format_args!(

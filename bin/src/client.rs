@@ -10,7 +10,7 @@
 use std::io::{self, ErrorKind, Read, Write};
 use std::net::SocketAddr;
 
-use proto::{BufferedDecoder, PyBytes, Reply, Value};
+use proto::{BufferedDecoder, PyBytes, Response, Value};
 use reactor::Interest;
 
 use crate::conn::{connect_failure, Connect, Mask, Next};
@@ -135,7 +135,7 @@ impl<S: Read + Write + Connect> ClientMessage<S> {
         }
         let addr = self.addr;
         let bad = |e: proto::Error| format!("bad response from {}: {e}", Addr(addr));
-        while let Some(response) = self.responses.next_message().map_err(bad)? {
+        while let Some(response) = self.responses.next_frame().map_err(bad)? {
             process_response(&response, addr, say).map_err(bad)?;
             self.answered += 1;
         }
@@ -149,7 +149,7 @@ impl<S: Read + Write + Connect> ClientMessage<S> {
 
 /// Prints one response as the tutorial's client does.
 fn process_response(
-    response: &proto::Message<'_>,
+    response: &proto::Frame<'_>,
     addr: SocketAddr,
     say: Say,
 ) -> Result<(), proto::Error> {
@@ -161,7 +161,7 @@ fn process_response(
                 say::always(format_args!("received response {json} from {}", Addr(addr)));
             }
         }
-        if let Reply::Result(result) = reply {
+        if let Response::Result(result) = reply {
             say::always(format_args!("got result: {result}"));
         }
     } else {

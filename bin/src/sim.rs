@@ -127,8 +127,8 @@ pub fn expected_answers(input: &[u8], max_content_length: usize) -> Vec<u8> {
     let mut decoder = proto::Decoder::with_max_content_length(max_content_length);
     let mut out = Vec::new();
     let mut used = 0;
-    while let Ok(proto::Status::Complete { message, consumed }) = decoder.decode(&input[used..]) {
-        proto::create_response(&message, &mut out);
+    while let Ok(proto::Status::Complete { frame, consumed }) = decoder.decode(&input[used..]) {
+        proto::create_response(&frame, &mut out);
         used += consumed;
     }
     out

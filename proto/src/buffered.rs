@@ -1,8 +1,13 @@
-//! A decoder that owns its buffer: feed it bytes, take messages out.
+//! A decoder that owns its buffer: feed it bytes, take frames out.
+//!
+//! The server decodes straight from its read buffer with [`crate::Decoder`].
+//! The client, the load generator and the tests would rather hand bytes over
+//! and get frames back, as the tutorial's `_recv_buffer` does, but without
+//! its copying of the whole rest of the buffer on every frame.
 
 use std::io;
 
-use crate::decode::{Decoder, Message, Status};
+use crate::decode::{Decoder, Frame, Status};
 use crate::Error;
 
 /// How much free room [`BufferedDecoder::read_from`] offers a reader.
@@ -10,11 +15,11 @@ const READ_CHUNK: usize = 16 * 1024;
 
 /// A [`Decoder`] with its own receive buffer.
 ///
-/// Consumed messages advance a start offset; the bytes left over are moved to
+/// Consumed frames advance a start offset; the bytes left over are moved to
 /// the front only when they are no more than what was consumed, so every
-/// byte is moved at most once per message it waits behind and total work stays
+/// byte is moved at most once per frame it waits behind and total work stays
 /// linear (the tutorial's `buffer = buffer[n:]` copies the rest of the buffer
-/// on every message, quadratic under pipelining).
+/// on every frame, quadratic under pipelining).
 ///
 /// ```
 /// let mut decoder = proto::BufferedDecoder::new();
@@ -22,10 +27,10 @@ const READ_CHUNK: usize = 16 * 1024;
 /// proto::create_request(&mut request, "search", "ring");
 /// let (first, rest) = request.split_at(10);
 /// decoder.feed(first);
-/// assert!(decoder.next_message()?.is_none());
+/// assert!(decoder.next_frame()?.is_none());
 /// decoder.feed(rest);
-/// let message = decoder.next_message()?.expect("a whole message");
-/// assert_eq!(message.content, br#"{"action": "search", "value": "ring"}"#);
+/// let frame = decoder.next_frame()?.expect("a whole frame");
+/// assert_eq!(frame.content, br#"{"action": "search", "value": "ring"}"#);
 /// # Ok::<(), proto::Error>(())
 /// ```
 #[derive(Debug, Clone, Default)]
@@ -57,7 +62,7 @@ impl BufferedDecoder {
         &self.decoder
     }
 
-    /// The bytes received and not yet handed out as messages.
+    /// The bytes received and not yet handed out as frames.
     pub fn pending(&self) -> &[u8] {
         self.buf.get(self.start..self.end).unwrap_or_default()
     }
@@ -89,17 +94,17 @@ impl BufferedDecoder {
         Ok(n)
     }
 
-    /// The next whole message, if the bytes fed so far hold one.
+    /// The next whole frame, if the bytes fed so far hold one.
     ///
     /// `Ok(None)` means more bytes are needed. After an error the stream is
     /// lost: the connection should be closed.
-    pub fn next_message(&mut self) -> Result<Option<Message<'_>>, Error> {
+    pub fn next_frame(&mut self) -> Result<Option<Frame<'_>>, Error> {
         let pending = self.buf.get(self.start..self.end).unwrap_or_default();
         match self.decoder.decode(pending)? {
             Status::NeedMore { .. } => Ok(None),
-            Status::Complete { message, consumed } => {
+            Status::Complete { frame, consumed } => {
                 self.start += consumed;
-                Ok(Some(message))
+                Ok(Some(frame))
             }
         }
     }

@@ -1,15 +1,19 @@
 //! The client's side: building requests and reading responses.
+//!
+//! `create_request` is `app-client.py`'s function of that name with the
+//! framing of libclient's `queue_request`; `process_response` is libclient's,
+//! minus the socket. The programs and the tests share this one reading of a
+//! response, so what `app-client` prints is what the tests check.
 
 use std::borrow::Cow;
 
 use serde::de::MapAccess;
 use serde::ser::{Serialize, SerializeMap, Serializer};
 
-use crate::capture::{parse_object, Entries, Field, Shape};
-use crate::decode::Message;
-use crate::encode::{encode_json_message, encode_parts};
-use crate::header::{Header, TEXT_JSON};
-use crate::service::check_utf8_encoding;
+use crate::decode::Frame;
+use crate::encode::{encode_json_frame, encode_parts};
+use crate::fields::{parse_object, Field, Shape, TakeFields};
+use crate::header::{check_utf8_encoding, Header, TEXT_JSON};
 use crate::Error;
 
 /// The `content-type` of the client's binary requests.
@@ -36,16 +40,16 @@ pub fn create_request(out: &mut Vec<u8>, action: &str, value: &str) {
 /// way; the vector `json-invalid-action` is one with another action).
 pub fn create_json_request(out: &mut Vec<u8>, action: &str, value: &str) {
     let header = Header::new(TEXT_JSON, "utf-8", 0);
-    let _ = encode_json_message(out, &header, &SearchContent { action, value });
+    let _ = encode_json_frame(out, &header, &RequestContent { action, value });
 }
 
 /// `{"action": ..., "value": ...}` in that order, as the Python dict has it.
-struct SearchContent<'a> {
+struct RequestContent<'a> {
     action: &'a str,
     value: &'a str,
 }
 
-impl Serialize for SearchContent<'_> {
+impl Serialize for RequestContent<'_> {
     fn serialize<S: Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
         let mut map = serializer.serialize_map(Some(2))?;
         map.serialize_entry("action", self.action)?;
@@ -54,9 +58,12 @@ impl Serialize for SearchContent<'_> {
     }
 }
 
-/// What a response says, as `app-client` prints it.
+/// What a response says, read on the client's side and printed by
+/// `app-client`: the `result` text of a `text/json` response (which the
+/// server wrote from a [`ResultText`](crate::ResultText)), or the content of
+/// any other.
 #[derive(Debug, Clone, PartialEq, Eq)]
-pub enum Reply<'a> {
+pub enum Response<'a> {
     /// The `result` of a `text/json` response (`got result: ...`).
     Result(Cow<'a, str>),
     /// The content of any other response (`got response: b'...'`).
@@ -65,9 +72,9 @@ pub enum Reply<'a> {
 
 /// Reads a response (the tutorial's client-side `process_response`): a
 /// `text/json` response must be a UTF-8 JSON object with a string `result`.
-pub fn process_response<'a>(response: &Message<'a>) -> Result<Reply<'a>, Error> {
+pub fn process_response<'a>(response: &Frame<'a>) -> Result<Response<'a>, Error> {
     if !response.header.is_json() {
-        return Ok(Reply::Binary(response.content));
+        return Ok(Response::Binary(response.content));
     }
     check_utf8_encoding(&response.header)?;
     let mut fields = ResultField::default();
@@ -78,7 +85,7 @@ pub fn process_response<'a>(response: &Message<'a>) -> Result<Reply<'a>, Error> 
         Ok(Shape::Not(found)) => Err(Error::ContentNotObject { found }),
         Ok(Shape::Object) => match fields.result {
             None => Err(Error::MissingContentKey { key: "result" }),
-            Some(Field::Str(result)) => Ok(Reply::Result(result)),
+            Some(Field::Str(result)) => Ok(Response::Result(result)),
             Some(other) => Err(Error::ContentValueNotString {
                 key: "result",
                 found: other.kind(),
@@ -92,8 +99,8 @@ struct ResultField<'a> {
     result: Option<Field<'a>>,
 }
 
-impl<'de> Entries<'de> for ResultField<'de> {
-    fn entry<A: MapAccess<'de>>(
+impl<'de> TakeFields<'de> for ResultField<'de> {
+    fn take_field<A: MapAccess<'de>>(
         &mut self,
         key: Cow<'de, str>,
         map: &mut A,

@@ -1,4 +1,11 @@
-//! The incremental decoder: caller-owned bytes in, whole messages out.
+//! The incremental decoder: caller-owned bytes in, whole frames out.
+//!
+//! This is the reading half of the tutorial's `Message` class
+//! (`process_protoheader`, `process_jsonheader`, then the content) taken off
+//! the socket. It borrows the bytes the caller received, so a server decodes
+//! straight from its read buffer without copying, and it remembers its stage,
+//! so a frame that arrives a byte at a time is not parsed again on every
+//! byte.
 
 use crate::header::Header;
 use crate::Error;
@@ -9,9 +16,9 @@ pub const DEFAULT_MAX_CONTENT_LENGTH: usize = 1 << 20;
 /// The proto-header's size: a big-endian u16.
 const PROTOHEADER_LEN: usize = 2;
 
-/// One decoded message, borrowing the caller's bytes.
+/// One decoded frame, borrowing the caller's bytes.
 #[derive(Debug, Clone, PartialEq)]
-pub struct Message<'a> {
+pub struct Frame<'a> {
     /// The JSON header.
     pub header: Header<'a>,
     /// The content bytes, a slice of the caller's buffer (no copy).
@@ -21,24 +28,24 @@ pub struct Message<'a> {
 /// What [`Decoder::decode`] made of the bytes so far.
 #[derive(Debug, Clone, PartialEq)]
 pub enum Status<'a> {
-    /// No whole message yet: call again once at least `needed` more bytes
+    /// No whole frame yet: call again once at least `needed` more bytes
     /// have arrived (exact once the content's length is known, a lower bound
     /// before that).
     NeedMore {
         /// How many more bytes the current stage waits for.
         needed: usize,
     },
-    /// A whole message. Its bytes are the first `consumed` of the buffer;
-    /// the next message starts right after them.
+    /// A whole frame. Its bytes are the first `consumed` of the buffer;
+    /// the next frame starts right after them.
     Complete {
-        /// The message.
-        message: Message<'a>,
+        /// The frame.
+        frame: Frame<'a>,
         /// How many bytes of the buffer it took.
         consumed: usize,
     },
 }
 
-/// Where the decoder is within the current message: the tutorial's three
+/// Where the decoder is within the current frame: the tutorial's three
 /// stages, each waiting until all of its bytes are there.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 enum Stage {
@@ -55,7 +62,7 @@ enum Stage {
 
 /// A sans-IO decoder over a caller-owned buffer.
 ///
-/// Hand it the bytes received so far, starting at a message boundary; it
+/// Hand it the bytes received so far, starting at a frame boundary; it
 /// answers [`Status::NeedMore`] or [`Status::Complete`]. After `NeedMore`,
 /// call again with the same bytes plus what arrived since; after `Complete`,
 /// drop the `consumed` bytes and call again with the rest. After an error the
@@ -102,21 +109,21 @@ impl Decoder {
     }
 
     /// How many times a JSON header has been parsed since this decoder was
-    /// made: at most two per message, however the bytes were split (a
+    /// made: at most two per frame, however the bytes were split (a
     /// measure of the decoder's work, for tests and diagnostics).
     pub fn header_parses(&self) -> u64 {
         self.header_parses
     }
 
-    /// Whether the decoder is between messages (no partial message pending).
+    /// Whether the decoder is between frames (no partial frame pending).
     pub fn is_idle(&self) -> bool {
         self.stage == Stage::ProtoHeader
     }
 
-    /// The whole length of the message being decoded, once its JSON header
+    /// The whole length of the frame being decoded, once its JSON header
     /// has been parsed (so its `content-length` is known): what a server
     /// must be ready to hold before it reads the content.
-    pub fn message_len(&self) -> Option<usize> {
+    pub fn frame_len(&self) -> Option<usize> {
         match self.stage {
             Stage::Content {
                 header_len,
@@ -126,7 +133,7 @@ impl Decoder {
         }
     }
 
-    /// Decodes the message at the start of `buf`.
+    /// Decodes the frame at the start of `buf`.
     pub fn decode<'a>(&mut self, buf: &'a [u8]) -> Result<Status<'a>, Error> {
         if let Stage::ProtoHeader = self.stage {
             if let Some(needed) = self.process_protoheader(buf) {
@@ -144,7 +151,7 @@ impl Decoder {
                 header_len,
                 content_len,
             } => {
-                // The cheap wait: no parse until the whole message is here.
+                // The cheap wait: no parse until the whole frame is here.
                 let total = (PROTOHEADER_LEN + header_len).saturating_add(content_len);
                 if let Some(needed) = missing(buf, total) {
                     return Ok(Status::NeedMore { needed });
@@ -217,7 +224,7 @@ impl Decoder {
             Some(content) => {
                 self.stage = Stage::ProtoHeader;
                 Status::Complete {
-                    message: Message { header, content },
+                    frame: Frame { header, content },
                     consumed: end,
                 }
             }

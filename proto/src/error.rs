@@ -1,4 +1,8 @@
 //! The one error type, and the two classes of bad input of protocol.md.
+//!
+//! Each way a frame can be wrong is one variant, so that callers and tests
+//! match on what went wrong rather than on its wording, and its class tells
+//! a server whether to close the connection or to answer.
 
 use std::fmt;
 
@@ -8,12 +12,12 @@ pub enum ErrorClass {
     /// The framing is broken: the stream can't be resynchronised, so the
     /// connection must be closed (after logging the reason).
     Framing,
-    /// The message framed correctly but its content can't be used: the server
+    /// The frame is well formed but its content can't be used: the server
     /// answers `{"result": "Error: ..."}` and keeps serving the connection.
     Content,
 }
 
-/// Everything that can be wrong with a message.
+/// Everything that can be wrong with a frame.
 ///
 /// Each variant's `Display` is one sentence naming the fault, fit for a log
 /// line. For a [`ErrorClass::Content`] error the service answers

@@ -1,10 +1,14 @@
 //! The JSON header: four required keys, and any extra ones in order.
+//!
+//! Its parse makes the checks of the tutorial's `process_jsonheader`, each
+//! fault a precise [`crate::Error`]. The keys' names live here too, for the
+//! frame writer, which puts them back in the Python programs' order.
 
 use std::borrow::Cow;
 
 use serde::de::MapAccess;
 
-use crate::capture::{parse_object, Entries, Field, Invalid, Shape};
+use crate::fields::{parse_object, Field, Invalid, Shape, TakeFields};
 use crate::value::{self, Value};
 use crate::Error;
 
@@ -16,7 +20,16 @@ pub(crate) const CONTENT_LENGTH: &str = "content-length";
 /// The `content-type` whose content is a JSON document.
 pub const TEXT_JSON: &str = "text/json";
 
-/// A message's JSON header, strings borrowed from the received bytes where
+/// The machine's byte order, as Python's `sys.byteorder` names it.
+pub fn native_byteorder() -> &'static str {
+    if cfg!(target_endian = "big") {
+        "big"
+    } else {
+        "little"
+    }
+}
+
+/// A frame's JSON header, strings borrowed from the received bytes where
 /// they had no escapes.
 #[derive(Debug, Clone, PartialEq)]
 pub struct Header<'a> {
@@ -42,7 +55,7 @@ impl<'a> Header<'a> {
         content_length: usize,
     ) -> Self {
         Header {
-            byteorder: Cow::Borrowed(crate::encode::native_byteorder()),
+            byteorder: Cow::Borrowed(native_byteorder()),
             content_type: content_type.into(),
             content_encoding: content_encoding.into(),
             content_length,
@@ -84,6 +97,18 @@ impl<'a> Header<'a> {
     }
 }
 
+/// `text/json` content must be UTF-8 (`"utf-8"`, any case, or `"utf8"`).
+pub(crate) fn check_utf8_encoding(header: &Header<'_>) -> Result<(), Error> {
+    let encoding = header.content_encoding.as_ref();
+    if encoding.eq_ignore_ascii_case("utf-8") || encoding.eq_ignore_ascii_case("utf8") {
+        Ok(())
+    } else {
+        Err(Error::ContentEncodingNotUtf8 {
+            encoding: encoding.to_owned(),
+        })
+    }
+}
+
 /// The header's keys as found, before any judgement.
 #[derive(Default)]
 struct RawHeader<'a> {
@@ -91,11 +116,11 @@ struct RawHeader<'a> {
     content_type: Option<Field<'a>>,
     content_encoding: Option<Field<'a>>,
     content_length: Option<Field<'a>>,
-    extra: Option<value::Entries<'a, Value<'a>>>,
+    extra: Option<value::Dict<'a, Value<'a>>>,
 }
 
-impl<'de> Entries<'de> for RawHeader<'de> {
-    fn entry<A: MapAccess<'de>>(
+impl<'de> TakeFields<'de> for RawHeader<'de> {
+    fn take_field<A: MapAccess<'de>>(
         &mut self,
         key: Cow<'de, str>,
         map: &mut A,
@@ -143,7 +168,7 @@ impl<'a> RawHeader<'a> {
             content_type: string(content_type, CONTENT_TYPE)?,
             content_encoding: string(content_encoding, CONTENT_ENCODING)?,
             content_length,
-            extra: self.extra.map(value::Entries::into_vec).unwrap_or_default(),
+            extra: self.extra.map(value::Dict::into_vec).unwrap_or_default(),
         })
     }
 }

@@ -1,15 +1,15 @@
 //! The application protocol of the socket tutorial's `app-server` and
-//! `app-client`, sans-IO: bytes go in, messages and bytes to send come out.
+//! `app-client`, sans-IO: bytes go in, frames and bytes to send come out.
 //! No sockets, threads or clocks, so every case can be tested and fuzzed.
 //!
-//! A message is a 2-byte big-endian length (the *proto-header*), a JSON
-//! header of that length, and `content-length` bytes of content. It is read
-//! in the tutorial's three stages, each waiting until its bytes are all
-//! there: `process_protoheader`, `process_jsonheader`, then the content
-//! (`process_content` in the [`Decoder`]; [`process_request`] and
-//! [`process_response`] read what it means). [`create_response`] answers.
-//! Everything written uses the Python programs' JSON layout, so our bytes
-//! equal theirs.
+//! A frame (what the tutorial calls a message) is a 2-byte big-endian length
+//! (the *proto-header*), a JSON header of that length, and `content-length`
+//! bytes of content. It is read in the tutorial's three stages, each waiting
+//! until its bytes are all there: `process_protoheader`,
+//! `process_jsonheader`, then the content (`process_content` in the
+//! [`Decoder`]; [`process_request`] and [`process_response`] read what it
+//! means). [`create_response`] answers. Everything written uses the Python
+//! programs' JSON layout, so our bytes equal theirs.
 //!
 //! A server's loop, with no allocation per request once the buffers have
 //! grown (the header and the request are borrowed from the input):
@@ -23,25 +23,25 @@
 //! create_request(&mut received, "hello", "world");
 //!
 //! let mut decoder = Decoder::new();
-//! let mut to_send = Vec::new(); // reused for every answer
+//! let mut to_send = Vec::new(); // reused for every response
 //! let mut start = 0;
-//! while let Status::Complete { message, consumed } = decoder.decode(&received[start..])? {
-//!     create_response(&message, &mut to_send);
+//! while let Status::Complete { frame, consumed } = decoder.decode(&received[start..])? {
+//!     create_response(&frame, &mut to_send);
 //!     start += consumed;
 //! }
 //!
-//! // The client reads the answers.
-//! let mut answers = proto::BufferedDecoder::new();
-//! answers.feed(&to_send);
-//! let first = answers.next_message()?.expect("first answer");
+//! // The client reads the responses.
+//! let mut responses = proto::BufferedDecoder::new();
+//! responses.feed(&to_send);
+//! let first = responses.next_frame()?.expect("first response");
 //! assert_eq!(
 //!     proto::process_response(&first)?,
-//!     proto::Reply::Result("Follow the white rabbit. 🐰".into())
+//!     proto::Response::Result("Follow the white rabbit. 🐰".into())
 //! );
-//! let second = answers.next_message()?.expect("second answer");
+//! let second = responses.next_frame()?.expect("second response");
 //! assert_eq!(
 //!     proto::process_response(&second)?,
-//!     proto::Reply::Binary(b"First 10 bytes of request: helloworld")
+//!     proto::Response::Binary(b"First 10 bytes of request: helloworld")
 //! );
 //! # Ok::<(), proto::Error>(())
 //! ```
@@ -51,33 +51,35 @@
 //! answers with `{"result": "Error: ..."}`.
 //!
 //! Known differences from Python's `json` module, none of which the
-//! programs' messages exercise: `NaN`/`Infinity` and lone surrogates are
+//! programs' frames exercise: `NaN`/`Infinity` and lone surrogates are
 //! refused; integers beyond 64 bits are read as floats, and `-0` as `-0.0`.
 
 #![deny(missing_docs)]
 #![forbid(unsafe_code)]
 
 mod buffered;
-mod capture;
 mod client;
 mod decode;
 mod encode;
 mod error;
+mod fields;
 mod header;
+mod pyjson;
 mod repr;
 mod service;
 mod value;
 
 pub use buffered::BufferedDecoder;
 pub use client::{
-    create_json_request, create_request, process_response, Reply, CLIENT_BINARY_TYPE,
+    create_json_request, create_request, process_response, Response, CLIENT_BINARY_TYPE,
 };
-pub use decode::{Decoder, Message, Status, DEFAULT_MAX_CONTENT_LENGTH};
-pub use encode::{encode_message, native_byteorder, write_python_json, PythonFormatter};
+pub use decode::{Decoder, Frame, Status, DEFAULT_MAX_CONTENT_LENGTH};
+pub use encode::encode_frame;
 pub use error::{Error, ErrorClass};
-pub use header::{Header, TEXT_JSON};
+pub use header::{native_byteorder, Header, TEXT_JSON};
+pub use pyjson::{write_python_json, PythonFormatter};
 pub use repr::PyBytes;
 pub use service::{
-    create_response, process_request, search, Answer, Request, SEARCH_TABLE, SERVER_BINARY_TYPE,
+    create_response, process_request, search, Request, ResultText, SEARCH_TABLE, SERVER_BINARY_TYPE,
 };
 pub use value::Value;

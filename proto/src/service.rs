@@ -1,4 +1,10 @@
 //! The server's side: the search service as a pure function.
+//!
+//! libserver's `process_request` and `create_response`, with its search
+//! table, minus the socket: a request frame in, the response's bytes
+//! appended to the caller's buffer. So the service is tested and fuzzed on
+//! its own, and both app servers (ours and the benchmarks' tokio peer)
+//! answer with this one function.
 
 use std::borrow::Cow;
 use std::fmt;
@@ -6,13 +12,13 @@ use std::fmt;
 use serde::de::MapAccess;
 use serde::ser::{Serialize, SerializeMap, Serializer};
 
-use crate::capture::{parse_object, Entries, Field, Shape};
-use crate::decode::Message;
-use crate::encode::{encode_json_message, encode_parts};
-use crate::header::{Header, TEXT_JSON};
+use crate::decode::Frame;
+use crate::encode::{encode_json_frame, encode_parts};
+use crate::fields::{parse_object, Field, Shape, TakeFields};
+use crate::header::{check_utf8_encoding, Header, TEXT_JSON};
 use crate::Error;
 
-/// The `content-type` of the server's binary answers.
+/// The `content-type` of the server's binary responses.
 pub const SERVER_BINARY_TYPE: &str = "binary/custom-server-binary-type";
 
 /// The search table (exact strings, emoji included).
@@ -25,7 +31,7 @@ pub const SEARCH_TABLE: [(&str, &str); 3] = [
     ("\u{1f436}", "\u{1f43e} Playing ball! \u{1f3d0}"),
 ];
 
-/// What a client asked for, read from a request message.
+/// What a client asked for, read from a request frame.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub enum Request<'a> {
     /// `{"action": "search", "value": query}` as `text/json`.
@@ -48,9 +54,9 @@ pub enum Request<'a> {
 /// A `text/json` request must be UTF-8 JSON holding an object with a string
 /// `action`; `search` is the only action, and needs a string `value`. Each
 /// way of breaking that is an [`ErrorClass::Content`](crate::ErrorClass)
-/// error, answered rather than fatal. Strings are borrowed from the message
+/// error, answered rather than fatal. Strings are borrowed from the frame
 /// unless they hold escapes.
-pub fn process_request<'a>(request: &Message<'a>) -> Result<Request<'a>, Error> {
+pub fn process_request<'a>(request: &Frame<'a>) -> Result<Request<'a>, Error> {
     let header = &request.header;
     if !header.is_json() {
         return Ok(Request::Binary {
@@ -59,7 +65,7 @@ pub fn process_request<'a>(request: &Message<'a>) -> Result<Request<'a>, Error> 
         });
     }
     check_utf8_encoding(header)?;
-    let mut fields = SearchFields::default();
+    let mut fields = RequestFields::default();
     match parse_object(request.content, &mut fields) {
         Err(invalid) => Err(Error::ContentNotJson {
             reason: invalid.reason(),
@@ -86,27 +92,15 @@ pub fn process_request<'a>(request: &Message<'a>) -> Result<Request<'a>, Error> 
     }
 }
 
-/// `text/json` content must be UTF-8 (`"utf-8"`, any case, or `"utf8"`).
-pub(crate) fn check_utf8_encoding(header: &Header<'_>) -> Result<(), Error> {
-    let encoding = header.content_encoding.as_ref();
-    if encoding.eq_ignore_ascii_case("utf-8") || encoding.eq_ignore_ascii_case("utf8") {
-        Ok(())
-    } else {
-        Err(Error::ContentEncodingNotUtf8 {
-            encoding: encoding.to_owned(),
-        })
-    }
-}
-
-/// The two keys a search request is made of; the others are skipped.
+/// The two keys of a `text/json` request; the others are skipped.
 #[derive(Default)]
-struct SearchFields<'a> {
+struct RequestFields<'a> {
     action: Option<Field<'a>>,
     value: Option<Field<'a>>,
 }
 
-impl<'de> Entries<'de> for SearchFields<'de> {
-    fn entry<A: MapAccess<'de>>(
+impl<'de> TakeFields<'de> for RequestFields<'de> {
+    fn take_field<A: MapAccess<'de>>(
         &mut self,
         key: Cow<'de, str>,
         map: &mut A,
@@ -123,18 +117,21 @@ impl<'de> Entries<'de> for SearchFields<'de> {
     }
 }
 
-/// The answer to a search: the table entry, or the tutorial's miss sentence.
-pub fn search(query: &str) -> Answer<'_> {
+/// Looks `query` up in [`SEARCH_TABLE`]: the `result` text is the entry's,
+/// or the tutorial's miss sentence.
+pub fn search(query: &str) -> ResultText<'_> {
     match SEARCH_TABLE.iter().find(|(key, _)| *key == query) {
-        Some((_, answer)) => Answer::Found(answer),
-        None => Answer::NoMatch(query),
+        Some((_, text)) => ResultText::Found(text),
+        None => ResultText::NoMatch(query),
     }
 }
 
-/// The text of a `{"result": ...}` answer, formatted lazily so that writing
-/// it allocates nothing.
+/// The `result` text of a `text/json` response, as the server writes it:
+/// kept in parts and formatted straight into the JSON string, so that
+/// writing it allocates nothing. (The client reads the text back as
+/// [`Response::Result`](crate::Response::Result).)
 #[derive(Debug, Clone, PartialEq, Eq)]
-pub enum Answer<'a> {
+pub enum ResultText<'a> {
     /// A table entry.
     Found(&'static str),
     /// `No match for "QUERY".`
@@ -143,24 +140,24 @@ pub enum Answer<'a> {
     Error(&'a Error),
 }
 
-impl fmt::Display for Answer<'_> {
+impl fmt::Display for ResultText<'_> {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         match self {
-            Answer::Found(text) => f.write_str(text),
+            ResultText::Found(text) => f.write_str(text),
             // Double quotes, as in the tutorial version protocol.md follows.
-            Answer::NoMatch(query) => write!(f, "No match for \"{query}\"."),
-            Answer::Error(error) => write!(f, "Error: {error}."),
+            ResultText::NoMatch(query) => write!(f, "No match for \"{query}\"."),
+            ResultText::Error(error) => write!(f, "Error: {error}."),
         }
     }
 }
 
-/// `{"result": ANSWER}`, the answer streamed into the JSON string as it is
+/// `{"result": TEXT}`, the text streamed into the JSON string as it is
 /// formatted.
-struct ResultContent<'a>(Answer<'a>);
+struct ResultContent<'a>(ResultText<'a>);
 
 impl Serialize for ResultContent<'_> {
     fn serialize<S: Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
-        struct Lazy<'b, 'a>(&'b Answer<'a>);
+        struct Lazy<'b, 'a>(&'b ResultText<'a>);
         impl Serialize for Lazy<'_, '_> {
             fn serialize<S: Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
                 serializer.collect_str(self.0)
@@ -174,20 +171,20 @@ impl Serialize for ResultContent<'_> {
 
 /// Appends the response to `request` to `out` (the tutorial's
 /// `create_response`): a pure function of the request, writing into a buffer
-/// the caller reuses, so a search answer costs no allocation (unless the
+/// the caller reuses, so a search response costs no allocation (unless the
 /// request spells its strings with JSON escapes, which must be unescaped).
 ///
-/// - `text/json` search: `{"result": ANSWER}`, ANSWER from [`search`];
+/// - `text/json` search: `{"result": TEXT}`, TEXT from [`search`];
 /// - `text/json` with a content error (including an unknown action):
 ///   `{"result": "Error: REASON."}`;
 /// - any other content-type: `binary/custom-server-binary-type` content
 ///   `First 10 bytes of request: ` and the request's first 10 bytes.
-pub fn create_response(request: &Message<'_>, out: &mut Vec<u8>) {
+pub fn create_response(request: &Frame<'_>, out: &mut Vec<u8>) {
     // The response headers are four short fixed keys, far below the 65535
     // bytes a proto-header can count, so encoding can't fail here.
     let _ = match process_request(request) {
         Ok(Request::Search { query }) => json_response(out, search(&query)),
-        Err(error) => json_response(out, Answer::Error(&error)),
+        Err(error) => json_response(out, ResultText::Error(&error)),
         Ok(Request::Binary { content, .. }) => binary_response(out, content),
     };
 }
@@ -198,7 +195,7 @@ fn binary_response(out: &mut Vec<u8>, request: &[u8]) -> Result<(), Error> {
     encode_parts(out, &header, &[b"First 10 bytes of request: ", first10])
 }
 
-fn json_response(out: &mut Vec<u8>, answer: Answer<'_>) -> Result<(), Error> {
+fn json_response(out: &mut Vec<u8>, result: ResultText<'_>) -> Result<(), Error> {
     let header = Header::new(TEXT_JSON, "utf-8", 0);
-    encode_json_message(out, &header, &ResultContent(answer))
+    encode_json_frame(out, &header, &ResultContent(result))
 }

@@ -12,8 +12,8 @@ use std::fmt;
 use serde::de::{self, Deserialize, Deserializer, MapAccess, SeqAccess, Visitor};
 use serde::ser::{Serialize, SerializeMap, SerializeSeq, Serializer};
 
-use crate::capture::Text;
-use crate::encode::write_python_json;
+use crate::fields::Text;
+use crate::pyjson::write_python_json;
 use crate::Error;
 
 /// Any JSON value, objects kept in document order.
@@ -163,26 +163,27 @@ impl<'de> Visitor<'de> for ValueVisitor {
         Ok(Value::Array(items))
     }
     fn visit_map<A: MapAccess<'de>>(self, mut map: A) -> Result<Self::Value, A::Error> {
-        let mut entries = Entries::default();
+        let mut dict = Dict::default();
         while let Some(Text(key)) = map.next_key::<Text<'de>>()? {
             let value = map.next_value()?;
-            entries.insert(key, value);
+            dict.insert(key, value);
         }
-        Ok(Value::Object(entries.into_vec()))
+        Ok(Value::Object(dict.into_vec()))
     }
 }
 
-/// Object entries in first-seen order with last-wins values (Python's dict),
-/// in time linear in the number of keys: a short object is searched, a long
-/// one gets a hash index, so a peer can't make us quadratic with many keys.
-pub(crate) struct Entries<'a, V> {
+/// An object's entries as a Python dict keeps them: in first-seen order,
+/// the last value winning for a repeated key. Built in time linear in the
+/// number of keys: a short object is searched, a long one gets a hash index,
+/// so a peer can't make us quadratic with many keys.
+pub(crate) struct Dict<'a, V> {
     entries: Vec<(Cow<'a, str>, V)>,
     index: Option<HashMap<Cow<'a, str>, usize>>,
 }
 
-impl<V> Default for Entries<'_, V> {
+impl<V> Default for Dict<'_, V> {
     fn default() -> Self {
-        Entries {
+        Dict {
             entries: Vec::new(),
             index: None,
         }
@@ -192,7 +193,7 @@ impl<V> Default for Entries<'_, V> {
 /// Above this many keys a linear search per insert costs more than hashing.
 const INDEX_AT: usize = 16;
 
-impl<'a, V> Entries<'a, V> {
+impl<'a, V> Dict<'a, V> {
     pub(crate) fn insert(&mut self, key: Cow<'a, str>, value: V) {
         if self.index.is_none() && self.entries.len() >= INDEX_AT {
             let index = self

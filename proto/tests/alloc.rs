@@ -34,8 +34,8 @@ fn allocations() -> usize {
 fn serve(decoder: &mut Decoder, stream: &[u8], out: &mut Vec<u8>) -> usize {
     let mut start = 0;
     let mut answered = 0;
-    while let Ok(Status::Complete { message, consumed }) = decoder.decode(&stream[start..]) {
-        create_response(&message, out);
+    while let Ok(Status::Complete { frame, consumed }) = decoder.decode(&stream[start..]) {
+        create_response(&frame, out);
         start += consumed;
         answered += 1;
     }

@@ -35,13 +35,13 @@ fn read_from_a_reader_in_small_reads() {
         let mut decoder = BufferedDecoder::new();
         let mut count = 0;
         while decoder.read_from(&mut reader).expect("reads") > 0 {
-            while let Some(message) = decoder.next_message().expect("valid") {
+            while let Some(frame) = decoder.next_frame().expect("valid") {
                 let expected = if count % 2 == 0 {
                     "text/json"
                 } else {
                     "binary/custom-client-binary-type"
                 };
-                assert_eq!(message.header.content_type, expected);
+                assert_eq!(frame.header.content_type, expected);
                 count += 1;
             }
         }
@@ -62,7 +62,7 @@ fn feed_and_read_from_mix() {
     };
     let mut got = None;
     while decoder.read_from(&mut reader).expect("reads") > 0 {
-        if let Some(m) = decoder.next_message().expect("valid") {
+        if let Some(m) = decoder.next_frame().expect("valid") {
             got = Some(m.content.to_vec());
         }
     }

@@ -1,11 +1,11 @@
 //! One test per error variant, with the exact bytes that trigger it.
 
 use proto::{
-    create_response, encode_message, process_request, process_response, BufferedDecoder, Decoder,
-    Error, ErrorClass, Header, Message, Reply, Status,
+    create_response, encode_frame, process_request, process_response, BufferedDecoder, Decoder,
+    Error, ErrorClass, Frame, Header, Response, Status,
 };
 
-/// A message from a raw JSON header and content.
+/// A frame from a raw JSON header and content.
 fn frame(header: &[u8], content: &[u8]) -> Vec<u8> {
     let mut out = u16::try_from(header.len())
         .expect("short")
@@ -195,7 +195,7 @@ fn content_too_long_allocates_nothing_for_it() {
     // A header announcing 2^60 bytes, then a trickle of content.
     let mut decoder = BufferedDecoder::new();
     decoder.feed(&frame(&header_with_length(1 << 60), b"xx"));
-    let error = decoder.next_message().expect_err("refused");
+    let error = decoder.next_frame().expect_err("refused");
     assert_eq!(
         error,
         Error::ContentTooLong {
@@ -234,7 +234,7 @@ fn header_too_long_for_the_protoheader() {
         proto::Value::String("x".repeat(70_000).into()),
     ));
     let mut out = b"kept".to_vec();
-    let error = encode_message(&mut out, &header, b"content").expect_err("too long");
+    let error = encode_frame(&mut out, &header, b"content").expect_err("too long");
     assert!(matches!(error, Error::HeaderTooLong { length } if length > 65_535));
     assert!(error.to_string().starts_with("the JSON header would be "));
     assert_eq!(out, b"kept", "the buffer is left as it was");
@@ -245,26 +245,26 @@ fn header_too_long_for_the_protoheader() {
 fn json_request(encoding: &str, content: &[u8]) -> Vec<u8> {
     let header = Header::new("text/json", encoding, 0);
     let mut out = Vec::new();
-    encode_message(&mut out, &header, content).expect("encodes");
+    encode_frame(&mut out, &header, content).expect("encodes");
     out
 }
 
 /// The request's content error, and the `result` the service answers with.
 fn content_error(encoding: &str, content: &[u8]) -> (Error, String) {
     let bytes = json_request(encoding, content);
-    let Ok(Status::Complete { message, .. }) = decode(&bytes) else {
+    let Ok(Status::Complete { frame, .. }) = decode(&bytes) else {
         panic!("frames correctly")
     };
-    let error = process_request(&message).expect_err("a content error");
+    let error = process_request(&frame).expect_err("a content error");
     assert_eq!(error.class(), ErrorClass::Content);
     let mut response = Vec::new();
-    create_response(&message, &mut response);
-    let Ok(Status::Complete { message, consumed }) = decode(&response) else {
-        panic!("an answer")
+    create_response(&frame, &mut response);
+    let Ok(Status::Complete { frame, consumed }) = decode(&response) else {
+        panic!("a response")
     };
     assert_eq!(consumed, response.len());
-    assert_eq!(message.header.content_type, "text/json");
-    let Ok(Reply::Result(result)) = process_response(&message) else {
+    assert_eq!(frame.header.content_type, "text/json");
+    let Ok(Response::Result(result)) = process_response(&frame) else {
         panic!("a result")
     };
     (error, result.into_owned())
@@ -373,10 +373,10 @@ fn client_side_result_missing_or_not_a_string() {
         ),
     ] {
         let bytes = json_request("utf-8", content);
-        let Ok(Status::Complete { message, .. }) = decode(&bytes) else {
+        let Ok(Status::Complete { frame, .. }) = decode(&bytes) else {
             panic!("frames")
         };
-        let message: Message<'_> = message;
-        assert_eq!(process_response(&message), Err(expected));
+        let frame: Frame<'_> = frame;
+        assert_eq!(process_response(&frame), Err(expected));
     }
 }

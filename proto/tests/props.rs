@@ -3,7 +3,7 @@
 use std::borrow::Cow;
 
 use proptest::prelude::*;
-use proto::{encode_message, BufferedDecoder, Decoder, Error, Header, Status, Value};
+use proto::{encode_frame, BufferedDecoder, Decoder, Error, Header, Status, Value};
 
 const RESERVED: [&str; 4] = [
     "byteorder",
@@ -29,7 +29,7 @@ fn json_value() -> impl Strategy<Value = Value<'static>> {
     })
 }
 
-/// Keys made unique keeping the first, which is what decoding a message
+/// Keys made unique keeping the first, which is what decoding a frame
 /// with repeated keys can't reproduce (last value wins), so generate none.
 fn unique(entries: Vec<(String, Value<'static>)>) -> Vec<(Cow<'static, str>, Value<'static>)> {
     let mut out: Vec<(Cow<'static, str>, Value<'static>)> = Vec::new();
@@ -63,7 +63,7 @@ fn header() -> impl Strategy<Value = Header<'static>> {
         })
 }
 
-fn message() -> impl Strategy<Value = (Header<'static>, Vec<u8>)> {
+fn frame() -> impl Strategy<Value = (Header<'static>, Vec<u8>)> {
     (header(), prop::collection::vec(any::<u8>(), 0..300)).prop_map(|(mut header, content)| {
         header.content_length = content.len();
         (header, content)
@@ -81,44 +81,44 @@ fn chunks<'b>(bytes: &'b [u8], cuts: &[usize]) -> Vec<&'b [u8]> {
 
 proptest! {
     #[test]
-    fn encode_then_decode_round_trips((header, content) in message()) {
+    fn encode_then_decode_round_trips((header, content) in frame()) {
         let mut bytes = vec![0xAA]; // something before: encoding appends
-        encode_message(&mut bytes, &header, &content).expect("fits");
+        encode_frame(&mut bytes, &header, &content).expect("fits");
         let mut decoder = Decoder::new();
         match decoder.decode(&bytes[1..]) {
-            Ok(Status::Complete { message, consumed }) => {
+            Ok(Status::Complete { frame, consumed }) => {
                 prop_assert_eq!(consumed, bytes.len() - 1);
-                prop_assert_eq!(&message.header, &header);
-                prop_assert_eq!(message.content, &content[..]);
+                prop_assert_eq!(&frame.header, &header);
+                prop_assert_eq!(frame.content, &content[..]);
             }
             other => prop_assert!(false, "{:?}", other),
         }
     }
 
     #[test]
-    fn a_stream_of_n_messages_in_any_chunks_gives_those_n(
-        messages in prop::collection::vec(message(), 1..12),
+    fn a_stream_of_n_frames_in_any_chunks_gives_those_n(
+        frames in prop::collection::vec(frame(), 1..12),
         cuts in prop::collection::vec(any::<usize>(), 0..40),
     ) {
         let mut stream = Vec::new();
-        for (header, content) in &messages {
-            encode_message(&mut stream, header, content).expect("fits");
+        for (header, content) in &frames {
+            encode_frame(&mut stream, header, content).expect("fits");
         }
         let mut decoder = BufferedDecoder::new();
         let mut got = Vec::new();
         for chunk in chunks(&stream, &cuts) {
             decoder.feed(chunk);
-            while let Some(message) = decoder.next_message().expect("valid stream") {
-                got.push((message.header.into_owned(), message.content.to_vec()));
+            while let Some(frame) = decoder.next_frame().expect("valid stream") {
+                got.push((frame.header.into_owned(), frame.content.to_vec()));
             }
         }
-        prop_assert_eq!(got, messages);
+        prop_assert_eq!(got, frames);
         prop_assert!(decoder.pending().is_empty());
         prop_assert!(decoder.decoder().is_idle());
     }
 
     #[test]
-    fn arbitrary_bytes_end_in_a_message_an_error_or_need_more(
+    fn arbitrary_bytes_end_in_a_frame_an_error_or_need_more(
         bytes in prop::collection::vec(any::<u8>(), 0..400),
         cuts in prop::collection::vec(any::<usize>(), 0..10),
         limit in 0usize..2000,
@@ -128,8 +128,8 @@ proptest! {
         'feed: for chunk in chunks(&bytes, &cuts) {
             decoder.feed(chunk);
             loop {
-                match decoder.next_message() {
-                    Ok(Some(message)) => prop_assert!(message.content.len() <= limit),
+                match decoder.next_frame() {
+                    Ok(Some(frame)) => prop_assert!(frame.content.len() <= limit),
                     Ok(None) => break,
                     Err(_) => break 'feed,
                 }
@@ -157,9 +157,9 @@ proptest! {
         let mut bytes = u16::try_from(header.len()).unwrap_or(0).to_be_bytes().to_vec();
         bytes.extend_from_slice(&header);
         bytes.extend_from_slice(&content);
-        if let Ok(Status::Complete { message, .. }) = Decoder::new().decode(&bytes) {
+        if let Ok(Status::Complete { frame, .. }) = Decoder::new().decode(&bytes) {
             let mut out = Vec::new();
-            proto::create_response(&message, &mut out);
+            proto::create_response(&frame, &mut out);
             let decoded = Decoder::new().decode(&out);
             prop_assert!(
                 matches!(decoded, Ok(Status::Complete { consumed, .. }) if consumed == out.len()),
@@ -172,22 +172,22 @@ proptest! {
     fn search_requests_of_any_value_are_answered(value in any::<String>()) {
         let mut request = Vec::new();
         proto::create_request(&mut request, "search", &value);
-        let Ok(Status::Complete { message, .. }) = Decoder::new().decode(&request) else {
+        let Ok(Status::Complete { frame, .. }) = Decoder::new().decode(&request) else {
             return Err(TestCaseError::fail("request decodes"));
         };
         prop_assert_eq!(
-            proto::process_request(&message),
+            proto::process_request(&frame),
             Ok(proto::Request::Search { query: value.as_str().into() })
         );
         let mut response = Vec::new();
-        proto::create_response(&message, &mut response);
-        let Ok(Status::Complete { message, .. }) = Decoder::new().decode(&response) else {
+        proto::create_response(&frame, &mut response);
+        let Ok(Status::Complete { frame, .. }) = Decoder::new().decode(&response) else {
             return Err(TestCaseError::fail("response decodes"));
         };
         let expected = proto::search(&value).to_string();
         prop_assert_eq!(
-            proto::process_response(&message),
-            Ok(proto::Reply::Result(expected.into()))
+            proto::process_response(&frame),
+            Ok(proto::Response::Result(expected.into()))
         );
     }
 }
@@ -195,7 +195,7 @@ proptest! {
 #[test]
 fn errors_are_not_sticky_but_documented_as_fatal() {
     // After a framing error the caller closes; a decoder reused anyway starts
-    // over at a message boundary rather than panicking.
+    // over at a frame boundary rather than panicking.
     let mut decoder = Decoder::new();
     assert!(matches!(
         decoder.decode(b"\x00\x02[]"),

@@ -3,15 +3,15 @@
 mod common;
 
 use common::vectors;
-use proto::{create_request, create_response, BufferedDecoder, Decoder, Message, Status};
+use proto::{create_request, create_response, BufferedDecoder, Decoder, Frame, Status};
 
-fn decode_whole(bytes: &[u8]) -> Message<'_> {
+fn decode_whole(bytes: &[u8]) -> Frame<'_> {
     match Decoder::new().decode(bytes) {
-        Ok(Status::Complete { message, consumed }) => {
+        Ok(Status::Complete { frame, consumed }) => {
             assert_eq!(consumed, bytes.len());
-            message
+            frame
         }
-        other => panic!("expected one whole message, got {other:?}"),
+        other => panic!("expected one whole frame, got {other:?}"),
     }
 }
 
@@ -46,10 +46,10 @@ fn response_bytes_from_request() {
 #[test]
 fn responses_read_as_the_client_prints_them() {
     for v in vectors() {
-        let reply = proto::process_response(&decode_whole(&v.response)).expect(&v.name);
-        let printed = match reply {
-            proto::Reply::Result(text) => format!("got result: {text}"),
-            proto::Reply::Binary(bytes) => format!("got response: {}", proto::PyBytes(bytes)),
+        let response = proto::process_response(&decode_whole(&v.response)).expect(&v.name);
+        let printed = match response {
+            proto::Response::Result(text) => format!("got result: {text}"),
+            proto::Response::Binary(bytes) => format!("got response: {}", proto::PyBytes(bytes)),
         };
         let expected = match v.name.as_str() {
             "search-morpheus" => "got result: Follow the white rabbit. 🐰",
@@ -68,8 +68,8 @@ fn responses_read_as_the_client_prints_them() {
 #[test]
 fn requests_print_in_the_python_layout() {
     let v = &vectors()[0];
-    let message = decode_whole(&v.request);
-    let content = proto::Value::parse(message.content).expect("JSON");
+    let frame = decode_whole(&v.request);
+    let content = proto::Value::parse(frame.content).expect("JSON");
     assert_eq!(
         format!("received request {content}"),
         r#"received request {"action": "search", "value": "morpheus"}"#
@@ -91,14 +91,11 @@ fn decode_split(bytes: &[u8], cut: usize) -> Vec<u8> {
     // The buffered decoder.
     let mut buffered = BufferedDecoder::new();
     buffered.feed(&bytes[..cut]);
-    assert!(buffered.next_message().expect("no error").is_none());
+    assert!(buffered.next_frame().expect("no error").is_none());
     buffered.feed(&bytes[cut..]);
-    let message = buffered
-        .next_message()
-        .expect("no error")
-        .expect("a message");
+    let frame = buffered.next_frame().expect("no error").expect("a frame");
     let mut again = Vec::new();
-    proto::encode_message(&mut again, &message.header, message.content).expect("encodes");
+    proto::encode_frame(&mut again, &frame.header, frame.content).expect("encodes");
     again
 }
 
@@ -128,9 +125,9 @@ fn all_vectors_in_one_stream_in_chunks() {
         let mut got = Vec::new();
         for piece in stream.chunks(chunk) {
             decoder.feed(piece);
-            while let Some(m) = decoder.next_message().expect("no error") {
+            while let Some(m) = decoder.next_frame().expect("no error") {
                 let mut bytes = Vec::new();
-                proto::encode_message(&mut bytes, &m.header, m.content).expect("encodes");
+                proto::encode_frame(&mut bytes, &m.header, m.content).expect("encodes");
                 got.push(bytes);
             }
         }

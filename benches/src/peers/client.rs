@@ -54,8 +54,8 @@ impl Workload {
         let mut decoder = proto::Decoder::new();
         let mut answer = Vec::new();
         match decoder.decode(&request) {
-            Ok(proto::Status::Complete { message, .. }) => {
-                proto::create_response(&message, &mut answer)
+            Ok(proto::Status::Complete { frame, .. }) => {
+                proto::create_response(&frame, &mut answer)
             }
             other => panic!("our own request does not decode: {other:?}"),
         }

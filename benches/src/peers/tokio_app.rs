@@ -52,8 +52,8 @@ async fn serve_conn(mut stream: TcpStream) {
         let broken = loop {
             match decoder.decode(&buf[used..filled]) {
                 Ok(Status::NeedMore { .. }) => break false,
-                Ok(Status::Complete { message, consumed }) => {
-                    create_response(&message, &mut out);
+                Ok(Status::Complete { frame, consumed }) => {
+                    create_response(&frame, &mut out);
                     used += consumed;
                 }
                 Err(_) => break true,

@@ -38,7 +38,7 @@ impl Workload {
         let mut decoder = BufferedDecoder::new();
         decoder.feed(&request);
         let message = decoder
-            .next_message()?
+            .next_frame()?
             .ok_or(Error::HeaderNotObject { found: "nothing" })?;
         let mut response = Vec::new();
         proto::create_response(&message, &mut response);

@@ -5,7 +5,7 @@
 use libfuzzer_sys::fuzz_target;
 use proto::{BufferedDecoder, Decoder, Status};
 
-/// Everything a stream decodes to: each message re-encoded, then the error
+/// Everything a stream decodes to: each frame re-encoded, then the error
 /// that ended it, if any.
 fn decode_all(
     decoder: &mut BufferedDecoder,
@@ -15,10 +15,10 @@ fn decode_all(
     for chunk in chunks {
         decoder.feed(chunk);
         loop {
-            match decoder.next_message() {
-                Ok(Some(message)) => {
+            match decoder.next_frame() {
+                Ok(Some(frame)) => {
                     let mut bytes = Vec::new();
-                    if proto::encode_message(&mut bytes, &message.header, message.content).is_ok() {
+                    if proto::encode_frame(&mut bytes, &frame.header, frame.content).is_ok() {
                         out.push(Ok(bytes));
                     }
                 }
@@ -64,9 +64,9 @@ fuzz_target!(|data: &[u8]| {
                 assert!(needed >= 1);
                 end += 1;
             }
-            Ok(Status::Complete { message, consumed }) => {
+            Ok(Status::Complete { frame, consumed }) => {
                 assert!(consumed <= end - start);
-                assert!(message.content.len() <= limit);
+                assert!(frame.content.len() <= limit);
                 start += consumed;
             }
             Err(_) => break,

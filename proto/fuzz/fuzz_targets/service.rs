@@ -1,5 +1,5 @@
-//! Decode whatever arrives and answer it: the service never panics, and
-//! every answer is a well-formed message the client side can read.
+//! Decode whatever arrives and respond to it: the service never panics, and
+//! every response is a well-formed frame the client side can read.
 #![no_main]
 
 use libfuzzer_sys::fuzz_target;
@@ -9,17 +9,17 @@ fuzz_target!(|data: &[u8]| {
     let mut requests = BufferedDecoder::new();
     requests.feed(data);
     let mut out = Vec::new();
-    while let Ok(Some(request)) = requests.next_message() {
+    while let Ok(Some(request)) = requests.next_frame() {
         out.clear();
         create_response(&request, &mut out);
         let mut decoder = Decoder::new();
         match decoder.decode(&out) {
-            Ok(Status::Complete { message, consumed }) => {
+            Ok(Status::Complete { frame, consumed }) => {
                 assert_eq!(consumed, out.len());
-                // Every answer is readable: a result text or binary bytes.
-                assert!(process_response(&message).is_ok(), "{:?}", message);
+                // Every response is readable: a result text or binary bytes.
+                assert!(process_response(&frame).is_ok(), "{:?}", frame);
             }
-            other => panic!("unreadable answer {other:?}"),
+            other => panic!("unreadable response {other:?}"),
         }
         // Printing the request as the server does must not panic either.
         if request.header.is_json() {

@@ -1,10 +1,13 @@
-//! Small serde helpers that look at one JSON value without judging it.
+//! Reading the fields of a JSON object by kind, before judging them.
 //!
-//! The header and content parsers deserialize into these instead of into
-//! typed structs, so that a wrong type never becomes a serde error string: it
-//! is captured as data and turned into the precise [`crate::Error`] variant by
-//! plain Rust code afterwards. Strings are borrowed from the input whenever
-//! they hold no escapes, which keeps the hot path free of allocation.
+//! The header, the request and the response are each a JSON object with a
+//! few keys that must hold a string or a count. Their parsers take each
+//! value as a [`Field`] (a string, a non-negative integer, or the name of
+//! whatever else it was) rather than into typed structs, so that a wrong
+//! type never becomes a serde error string: plain Rust code afterwards
+//! turns it into the precise [`crate::Error`] variant. Strings are borrowed
+//! from the input whenever they hold no escapes, which keeps the hot path
+//! free of allocation.
 
 use std::borrow::Cow;
 use std::fmt;
@@ -109,11 +112,15 @@ impl<'de> Visitor<'de> for FieldVisitor {
     }
 }
 
-/// Receives the entries of a top-level JSON object, one key at a time.
-pub(crate) trait Entries<'de> {
+/// A parser's record of the fields it wants: it is handed each key of a
+/// top-level JSON object in turn, and takes that key's value or skips it.
+pub(crate) trait TakeFields<'de> {
     /// Takes the value for `key` out of `map` (`map.next_value::<T>()`).
-    fn entry<A: MapAccess<'de>>(&mut self, key: Cow<'de, str>, map: &mut A)
-        -> Result<(), A::Error>;
+    fn take_field<A: MapAccess<'de>>(
+        &mut self,
+        key: Cow<'de, str>,
+        map: &mut A,
+    ) -> Result<(), A::Error>;
 }
 
 /// What the top level of a document turned out to be.
@@ -141,33 +148,33 @@ impl Invalid {
 }
 
 /// Parses `input` as one JSON document that should be an object, feeding its
-/// entries to `entries`; any other value is reported by kind, not as an error,
+/// keys to `fields`; any other value is reported by kind, not as an error,
 /// so that only genuine syntax errors come back as `Err`.
 ///
 /// UTF-8 is checked once for the whole input, which lets serde_json skip its
 /// per-string check (the header parse is about a third faster for it).
-pub(crate) fn parse_object<'de, E: Entries<'de>>(
+pub(crate) fn parse_object<'de, F: TakeFields<'de>>(
     input: &'de [u8],
-    entries: &mut E,
+    fields: &mut F,
 ) -> Result<Shape, Invalid> {
     let text = std::str::from_utf8(input).map_err(|e| Invalid::NotUtf8(e.valid_up_to()))?;
     let mut deserializer = serde_json::Deserializer::from_str(text);
     let shape = deserializer
-        .deserialize_any(ObjectOrKind(entries))
+        .deserialize_any(ObjectOrKind(fields))
         .and_then(|shape| deserializer.end().map(|()| shape));
     shape.map_err(|e| Invalid::NotJson(e.to_string()))
 }
 
-struct ObjectOrKind<'s, E>(&'s mut E);
+struct ObjectOrKind<'s, F>(&'s mut F);
 
-impl<'de, E: Entries<'de>> Visitor<'de> for ObjectOrKind<'_, E> {
+impl<'de, F: TakeFields<'de>> Visitor<'de> for ObjectOrKind<'_, F> {
     type Value = Shape;
     fn expecting(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         f.write_str("a JSON object")
     }
     fn visit_map<A: MapAccess<'de>>(self, mut map: A) -> Result<Self::Value, A::Error> {
         while let Some(Text(key)) = map.next_key::<Text<'de>>()? {
-            self.0.entry(key, &mut map)?;
+            self.0.take_field(key, &mut map)?;
         }
         Ok(Shape::Object)
     }
@@ -175,25 +182,25 @@ impl<'de, E: Entries<'de>> Visitor<'de> for ObjectOrKind<'_, E> {
         while seq.next_element::<IgnoredAny>()?.is_some() {}
         Ok(Shape::Not("an array"))
     }
-    fn visit_borrowed_str<E2: de::Error>(self, _: &'de str) -> Result<Self::Value, E2> {
+    fn visit_borrowed_str<E: de::Error>(self, _: &'de str) -> Result<Self::Value, E> {
         Ok(Shape::Not("a string"))
     }
-    fn visit_str<E2: de::Error>(self, _: &str) -> Result<Self::Value, E2> {
+    fn visit_str<E: de::Error>(self, _: &str) -> Result<Self::Value, E> {
         Ok(Shape::Not("a string"))
     }
-    fn visit_u64<E2: de::Error>(self, _: u64) -> Result<Self::Value, E2> {
+    fn visit_u64<E: de::Error>(self, _: u64) -> Result<Self::Value, E> {
         Ok(Shape::Not("a number"))
     }
-    fn visit_i64<E2: de::Error>(self, _: i64) -> Result<Self::Value, E2> {
+    fn visit_i64<E: de::Error>(self, _: i64) -> Result<Self::Value, E> {
         Ok(Shape::Not("a number"))
     }
-    fn visit_f64<E2: de::Error>(self, _: f64) -> Result<Self::Value, E2> {
+    fn visit_f64<E: de::Error>(self, _: f64) -> Result<Self::Value, E> {
         Ok(Shape::Not("a number"))
     }
-    fn visit_bool<E2: de::Error>(self, _: bool) -> Result<Self::Value, E2> {
+    fn visit_bool<E: de::Error>(self, _: bool) -> Result<Self::Value, E> {
         Ok(Shape::Not("a boolean"))
     }
-    fn visit_unit<E2: de::Error>(self) -> Result<Self::Value, E2> {
+    fn visit_unit<E: de::Error>(self) -> Result<Self::Value, E> {
         Ok(Shape::Not("null"))
     }
 }
