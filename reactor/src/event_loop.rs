@@ -23,7 +23,7 @@ use std::os::fd::{AsFd, AsRawFd, BorrowedFd, OwnedFd, RawFd};
 use std::sync::Arc;
 use std::time::{Duration, Instant};
 
-use crate::selector::Event;
+use crate::event::Event;
 use crate::timer::{DeadlineEntry, Timers};
 use crate::{sys, Context, Events, Interest, Ready, Selector, TimerId, Token, Waker};
 
@@ -673,7 +673,7 @@ mod tests {
     //! kqueue reports readable and writable as two events of one batch; on
     //! epoll the kernel cannot produce that, so the batch is made by hand.
     use super::*;
-    use crate::selector::{ERROR, HANGUP, READABLE, WRITABLE};
+    use crate::event::{ERROR, HANGUP, READABLE, WRITABLE};
     use std::os::fd::BorrowedFd;
     use std::os::unix::net::UnixStream;
 

@@ -113,6 +113,7 @@
 #![deny(missing_docs)]
 
 mod context;
+mod event;
 mod event_loop;
 mod interest;
 pub mod net;

@@ -2,7 +2,7 @@
 
 use std::fmt;
 
-use crate::selector::{Event, ERROR, HANGUP, READABLE, WRITABLE};
+use crate::event::{Event, ERROR, HANGUP, READABLE, WRITABLE};
 use crate::Interest;
 
 /// The readiness given to [`crate::Handler::process_events`] (the tutorial's

@@ -16,71 +16,9 @@ use std::io;
 use std::os::fd::{AsFd, AsRawFd, RawFd};
 use std::time::{Duration, Instant};
 
+pub use crate::event::{Event, Token};
 use crate::sys;
 use crate::Interest;
-
-/// The value a registration carries through the kernel and gets back in its
-/// events (the tutorial's `key.data`, reduced to a number).
-#[derive(Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord)]
-pub struct Token(pub u64);
-
-impl fmt::Debug for Token {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        write!(f, "Token({:#x})", self.0)
-    }
-}
-
-pub(crate) const READABLE: u8 = 0b0001;
-pub(crate) const WRITABLE: u8 = 0b0010;
-pub(crate) const HANGUP: u8 = 0b0100;
-pub(crate) const ERROR: u8 = 0b1000;
-
-/// One readiness report: which registration, and what it is ready for.
-#[derive(Clone, Copy, PartialEq, Eq)]
-pub struct Event {
-    pub(crate) token: Token,
-    pub(crate) flags: u8,
-}
-
-impl Event {
-    /// The token given when the descriptor was registered.
-    #[inline]
-    pub fn token(&self) -> Token {
-        self.token
-    }
-    /// A read (or accept) would not block.
-    #[inline]
-    pub fn is_readable(&self) -> bool {
-        self.flags & READABLE != 0
-    }
-    /// A write (or a pending connect's completion) would not block.
-    #[inline]
-    pub fn is_writable(&self) -> bool {
-        self.flags & WRITABLE != 0
-    }
-    /// The peer hung up (at least its sending side is closed).
-    #[inline]
-    pub fn is_hangup(&self) -> bool {
-        self.flags & HANGUP != 0
-    }
-    /// An error is pending on the socket (`SO_ERROR` says which).
-    #[inline]
-    pub fn is_error(&self) -> bool {
-        self.flags & ERROR != 0
-    }
-}
-
-impl fmt::Debug for Event {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.debug_struct("Event")
-            .field("token", &self.token)
-            .field("readable", &self.is_readable())
-            .field("writable", &self.is_writable())
-            .field("hangup", &self.is_hangup())
-            .field("error", &self.is_error())
-            .finish()
-    }
-}
 
 /// A reusable buffer that `select` fills: allocated once, with a capacity
 /// that bounds how many events one `select` can return.
@@ -275,39 +213,4 @@ fn not_registered(fd: RawFd) -> io::Error {
         io::ErrorKind::NotFound,
         format!("fd {fd} is not registered"),
     )
-}
-
-/// Round a timeout up to whole milliseconds, for APIs that count in them: a
-/// truncated 500 µs would become 0 and the loop would spin until the deadline.
-#[cfg_attr(not(any(target_os = "linux", target_os = "android")), allow(dead_code))]
-pub(crate) fn millis_rounded_up(timeout: Option<Duration>) -> i32 {
-    match timeout {
-        None => -1,
-        Some(t) => {
-            // Whole milliseconds, plus one for any fraction (no u128 division).
-            let ms = t
-                .as_secs()
-                .saturating_mul(1000)
-                .saturating_add(u64::from(t.subsec_nanos().div_ceil(1_000_000)));
-            i32::try_from(ms).unwrap_or(i32::MAX)
-        }
-    }
-}
-
-#[cfg(test)]
-mod tests {
-    use super::*;
-
-    #[test]
-    fn timeouts_round_up_to_the_next_millisecond() {
-        assert_eq!(millis_rounded_up(None), -1);
-        assert_eq!(millis_rounded_up(Some(Duration::ZERO)), 0);
-        assert_eq!(millis_rounded_up(Some(Duration::from_micros(500))), 1);
-        assert_eq!(millis_rounded_up(Some(Duration::from_micros(1000))), 1);
-        assert_eq!(millis_rounded_up(Some(Duration::from_micros(1001))), 2);
-        assert_eq!(
-            millis_rounded_up(Some(Duration::from_secs(u64::MAX))),
-            i32::MAX
-        );
-    }
 }

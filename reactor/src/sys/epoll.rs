@@ -8,8 +8,8 @@ use std::time::Duration;
 use nix::sys::epoll::{Epoll, EpollCreateFlags, EpollEvent, EpollFlags, EpollTimeout};
 use nix::sys::eventfd::{EfdFlags, EventFd};
 
-use crate::selector::{millis_rounded_up, Event, ERROR, HANGUP, READABLE, WRITABLE};
-use crate::{Interest, Token};
+use crate::event::{Event, Token, ERROR, HANGUP, READABLE, WRITABLE};
+use crate::Interest;
 
 pub(crate) type RawEvent = EpollEvent;
 
@@ -99,6 +99,22 @@ impl Selector {
     }
 }
 
+/// Round a timeout up to whole milliseconds, as `epoll_wait` counts: a
+/// truncated 500 µs would become 0 and the loop would spin until the deadline.
+fn millis_rounded_up(timeout: Option<Duration>) -> i32 {
+    match timeout {
+        None => -1,
+        Some(t) => {
+            // Whole milliseconds, plus one for any fraction (no u128 division).
+            let ms = t
+                .as_secs()
+                .saturating_mul(1000)
+                .saturating_add(u64::from(t.subsec_nanos().div_ceil(1_000_000)));
+            i32::try_from(ms).unwrap_or(i32::MAX)
+        }
+    }
+}
+
 /// The waker's read and write ends: one eventfd serves as both.
 pub(crate) fn waker_fds() -> io::Result<(Arc<OwnedFd>, Arc<OwnedFd>)> {
     let fd = EventFd::from_value_and_flags(0, EfdFlags::EFD_CLOEXEC | EfdFlags::EFD_NONBLOCK)?;
@@ -112,4 +128,22 @@ pub(crate) fn drain_waker(fd: &OwnedFd) {
     // EAGAIN (already drained) is fine: the point is only to stop the
     // level-triggered readiness.
     let _ = nix::unistd::read(fd, &mut buf);
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn timeouts_round_up_to_the_next_millisecond() {
+        assert_eq!(millis_rounded_up(None), -1);
+        assert_eq!(millis_rounded_up(Some(Duration::ZERO)), 0);
+        assert_eq!(millis_rounded_up(Some(Duration::from_micros(500))), 1);
+        assert_eq!(millis_rounded_up(Some(Duration::from_micros(1000))), 1);
+        assert_eq!(millis_rounded_up(Some(Duration::from_micros(1001))), 2);
+        assert_eq!(
+            millis_rounded_up(Some(Duration::from_secs(u64::MAX))),
+            i32::MAX
+        );
+    }
 }

@@ -12,8 +12,8 @@ use nix::sys::event::{EvFlags, EventFilter, FilterFlag, KEvent, Kqueue};
 use nix::sys::time::TimeSpec;
 
 use super::kqueue_logic::{self as logic, Action, Changes, Filter, Results, Settled};
-use crate::selector::Event;
-use crate::{Interest, Token};
+use crate::event::{Event, Token};
+use crate::Interest;
 
 // The token is a u64 (a slot index and a 32-bit generation); kqueue's user
 // data is an intptr_t. Only where the two have the same width do the bits

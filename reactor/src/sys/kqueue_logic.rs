@@ -9,7 +9,7 @@
 
 use std::time::Duration;
 
-use crate::selector::{ERROR, HANGUP, READABLE, WRITABLE};
+use crate::event::{ERROR, HANGUP, READABLE, WRITABLE};
 use crate::Interest;
 
 /// The two filters a registration uses, one per direction.
