@@ -1,54 +1,26 @@
 //! Platform code: one backend per kernel notification API, same shape.
 //!
-//! Each backend provides `RawEvent` (the kernel's event record, stored as is
-//! in [`crate::Events`]), `empty_event`, `event_of` (decode one record),
-//! `Selector` (`new`, `update` from an old interest to a new one, `select`),
-//! and the waker's descriptors (`waker_fds`, `drain_waker`). The kqueue
-//! backend's decisions live apart, in `kqueue_logic`.
+//! `build.rs` names the target's API, as `cfg(epoll)` or `cfg(kqueue)`, and
+//! that picks which file is the `backend` module. Everything a backend
+//! provides is the list re-exported below, so the compiler checks that each
+//! backend provides all of it:
+//!
+//! - `RawEvent`, the kernel's event record, stored as is in
+//!   [`crate::Events`]; `empty_event` to fill the buffer, and `event_of` to
+//!   decode one record into an [`crate::Event`];
+//! - `Selector`: `new`, `update` (move a descriptor from an old interest to
+//!   a new one), and `select`;
+//! - the waker's descriptors: `waker_fds`, and `drain_waker` once it fired.
+//!
+//! The kqueue backend's decisions live apart, in `kqueue_logic`.
 
-#[cfg(any(target_os = "linux", target_os = "android"))]
-mod epoll;
-#[cfg(any(target_os = "linux", target_os = "android"))]
-pub(crate) use epoll::*;
+#[cfg_attr(epoll, path = "epoll.rs")]
+#[cfg_attr(kqueue, path = "kqueue.rs")]
+mod backend;
+
+pub(crate) use backend::{drain_waker, empty_event, event_of, waker_fds, RawEvent, Selector};
 
 // Compiled everywhere, so its tests run on Linux too; only the kqueue
 // backend uses it.
-#[cfg_attr(
-    not(any(
-        target_os = "freebsd",
-        target_os = "dragonfly",
-        target_os = "openbsd",
-        target_os = "netbsd",
-        target_vendor = "apple"
-    )),
-    allow(dead_code)
-)]
+#[cfg_attr(not(kqueue), allow(dead_code))]
 mod kqueue_logic;
-
-#[cfg(any(
-    target_os = "freebsd",
-    target_os = "dragonfly",
-    target_os = "openbsd",
-    target_os = "netbsd",
-    target_vendor = "apple"
-))]
-mod kqueue;
-#[cfg(any(
-    target_os = "freebsd",
-    target_os = "dragonfly",
-    target_os = "openbsd",
-    target_os = "netbsd",
-    target_vendor = "apple"
-))]
-pub(crate) use kqueue::*;
-
-#[cfg(not(any(
-    target_os = "linux",
-    target_os = "android",
-    target_os = "freebsd",
-    target_os = "dragonfly",
-    target_os = "openbsd",
-    target_os = "netbsd",
-    target_vendor = "apple"
-)))]
-compile_error!("reactor supports epoll (Linux, Android) and kqueue (BSD, macOS) only");
