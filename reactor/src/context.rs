@@ -4,7 +4,7 @@ use std::fmt;
 use std::io;
 use std::time::Instant;
 
-use crate::event_loop::Core;
+use crate::slots::Core;
 use crate::{Handler, Interest, TimerId, Token};
 
 /// What a running handler can do to the loop (the tutorial's `key` and

@@ -1,39 +1,29 @@
 //! The event loop: the tutorial's `while True: events = sel.select(...)`
-//! loop, with the per-socket objects (`key.data`) owned in a slab.
+//! loop, with the per-socket objects (`key.data`) owned by the loop.
 //!
-//! Each registration lives in a slot of a `Vec`. Its [`Token`] packs the slot
-//! index (low 32 bits) and the slot's generation (high 32 bits); the
-//! generation changes whenever a slot is freed, so an event for a socket
-//! closed earlier in the same batch, or for a slot reused since, no longer
-//! matches and is dropped. Finding a registration from an event is one
-//! index and one comparison: no hashing.
-//!
-//! Handlers live in their own `Vec`, beside the slots' bookkeeping, and stay
-//! in place while they run: the [`Context`] a handler receives borrows
-//! everything else mutably (selector, slots, timers), so it can register new
-//! sockets, switch its own interest and close itself, and a handler that
-//! holds a large buffer inline is never copied to be called. A handler
-//! registered during a call is parked and moved into place when the call
-//! returns.
+//! Each registration has a slot in the slot table (`slots.rs`), found from
+//! the [`Token`] its events carry. Handlers live in their own `Vec`, beside
+//! the slots' bookkeeping, and stay in place while they run: the [`Context`]
+//! a handler receives borrows everything else mutably (selector, slots,
+//! timers), so it can register new sockets, switch its own interest and
+//! close itself, and a handler that holds a large buffer inline is never
+//! copied to be called. A handler registered during a call is parked and
+//! moved into place when the call returns.
 
-use std::cell::Cell;
 use std::fmt;
 use std::io;
-use std::os::fd::{AsFd, AsRawFd, BorrowedFd, OwnedFd, RawFd};
+use std::os::fd::{AsFd, AsRawFd, OwnedFd};
 use std::sync::Arc;
 use std::time::{Duration, Instant};
 
 use crate::event::Event;
-use crate::timer::{DeadlineEntry, Timers};
+use crate::slots::{make_token, Core};
+use crate::timer::DeadlineEntry;
+use crate::trace::trace;
 use crate::{sys, Context, Events, Interest, Ready, Selector, TimerId, Token, Waker};
 
 /// The token of the loop's own waker registration; no slot ever has it.
 const WAKER_TOKEN: Token = Token(u64::MAX);
-/// End of the free list.
-const NO_SLOT: u32 = u32::MAX;
-/// Stale deadline entries tolerated beyond twice the live ones: a heap this
-/// small is not worth a pass.
-const COMPACT_SLACK: usize = 32;
 
 /// Per-socket logic: the tutorial's `Message` class. The handler owns its
 /// socket; the loop owns the handler, and so the descriptor, which it
@@ -78,57 +68,6 @@ pub struct Turn {
     pub woken: bool,
 }
 
-/// A registration's bookkeeping (its handler is in `EventLoop::handlers`,
-/// at the same index).
-pub(crate) struct Slot {
-    /// Whether the slot is in use.
-    pub(crate) live: bool,
-    pub(crate) generation: u32,
-    /// The descriptor's number as registered: what interest changes go by
-    /// (a `Context` cannot reach its handler to borrow the descriptor), and
-    /// what the rule of [`Handler`] is checked against.
-    pub(crate) fd: RawFd,
-    pub(crate) interest: Interest,
-    /// The idle deadline as last set.
-    pub(crate) deadline: Option<Instant>,
-    /// The deadline of this slot's live entry in the heap, if any.
-    pub(crate) queued: Option<Instant>,
-    /// How many entries this slot has pushed (wrapping): its live entry is
-    /// the one with this stamp.
-    pub(crate) stamp: u32,
-    pub(crate) next_free: u32,
-}
-
-impl Slot {
-    /// Whether `entry` is this slot's live heap entry (the caller has
-    /// checked that its token is this slot's current one).
-    #[inline]
-    fn queues(&self, entry: &DeadlineEntry) -> bool {
-        self.queued.is_some() && self.stamp == entry.stamp
-    }
-}
-
-/// Everything but the handlers and the event buffer: what a [`Context`] may
-/// touch.
-pub(crate) struct Core<H> {
-    pub(crate) selector: Selector,
-    pub(crate) slots: Vec<Slot>,
-    /// Handlers registered during a handler call, with their slot index:
-    /// moved into place when the call returns (capacity reused).
-    pub(crate) pending: Vec<(usize, H)>,
-    pub(crate) free: u32,
-    pub(crate) len: usize,
-    pub(crate) timers: Timers,
-    /// How many slots have a live deadline entry (`queued` set); the rest
-    /// of the heap is stale.
-    pub(crate) live_deadlines: usize,
-    /// The time after the last wait, read on first use: a batch that never
-    /// asks (no deadlines, no timers, no `cx.now()`) costs no clock read.
-    pub(crate) now: Cell<Option<Instant>>,
-    pub(crate) trace: bool,
-    pub(crate) stopped: bool,
-}
-
 /// Owns the selector and the handlers; dispatches every event to its handler.
 pub struct EventLoop<H: Handler> {
     core: Core<H>,
@@ -163,18 +102,7 @@ impl<H: Handler> EventLoop<H> {
         let (waker_read, waker_write) = sys::waker_fds()?;
         selector.register(&*waker_read, WAKER_TOKEN, Interest::READ)?;
         Ok(EventLoop {
-            core: Core {
-                selector,
-                slots: Vec::new(),
-                pending: Vec::new(),
-                free: NO_SLOT,
-                len: 0,
-                timers: Timers::default(),
-                live_deadlines: 0,
-                now: Cell::new(None),
-                trace: false,
-                stopped: false,
-            },
+            core: Core::new(selector),
             handlers: Vec::new(),
             events: Events::with_capacity(events),
             due_deadlines: Vec::new(),
@@ -455,217 +383,20 @@ impl<H: Handler> EventLoop<H> {
     /// A heap entry has come due: run `on_deadline`, unless the entry is
     /// stale or the deadline has moved.
     fn fire_deadline(&mut self, entry: DeadlineEntry, now: Instant) {
-        let Some(index) = self.core.slot_index(entry.token) else {
-            return; // closed since
-        };
-        let slot = &mut self.core.slots[index];
-        if !slot.queues(&entry) {
-            return; // superseded by an earlier deadline
-        }
-        match slot.deadline {
-            // Moved later since it was queued (a field write): queue that.
-            Some(later) if later > now => self.core.queue_deadline(index, entry.token, later),
-            // Cleared since.
-            None => self.core.unqueue_deadline(index),
-            Some(_) => {
-                slot.deadline = None;
-                if self.core.trace {
-                    trace(format_args!("timeout fd={}", slot.fd));
-                }
-                self.core.unqueue_deadline(index);
-                let Some(handler) = self.handlers.get_mut(index).and_then(Option::as_mut) else {
-                    return;
-                };
-                let mut cx = Context::new(&mut self.core, index, entry.token);
-                handler.on_deadline(&mut cx);
-                let closed = cx.closed;
-                self.after_call(index, closed);
-            }
-        }
-    }
-}
-
-#[inline]
-fn make_token(index: usize, generation: u32) -> Token {
-    Token((u64::from(generation) << 32) | index as u64)
-}
-
-/// The slot of a live registration whose generation matches `token`.
-#[inline]
-fn slot_of(slots: &[Slot], token: Token) -> Option<usize> {
-    let index = (token.0 & 0xffff_ffff) as usize;
-    let slot = slots.get(index)?;
-    (slot.live && slot.generation == (token.0 >> 32) as u32).then_some(index)
-}
-
-impl<H: Handler> Core<H> {
-    #[inline]
-    pub(crate) fn now(&self) -> Instant {
-        match self.now.get() {
-            Some(now) => now,
-            None => {
-                let now = Instant::now();
-                self.now.set(Some(now));
-                now
-            }
-        }
-    }
-
-    /// The slot of a live registration whose generation matches `token`.
-    #[inline]
-    pub(crate) fn slot_index(&self, token: Token) -> Option<usize> {
-        slot_of(&self.slots, token)
-    }
-
-    pub(crate) fn insert(&mut self, handler: H, interest: Interest) -> io::Result<Token> {
-        let fd = handler.as_fd().as_raw_fd();
-        if self.free == NO_SLOT {
-            if self.slots.len() >= (NO_SLOT - 1) as usize {
-                return Err(io::Error::new(
-                    io::ErrorKind::OutOfMemory,
-                    "event loop slab is full",
-                ));
-            }
-            // A new slot joins the free list first, so a registration that
-            // fails below leaves it there for the next one.
-            self.slots.push(Slot {
-                live: false,
-                generation: 0,
-                fd: -1,
-                interest: Interest::NONE,
-                deadline: None,
-                queued: None,
-                stamp: 0,
-                next_free: NO_SLOT,
-            });
-            self.free = (self.slots.len() - 1) as u32;
-        }
-        let index = self.free as usize;
-        let token = make_token(index, self.slots[index].generation);
-        self.selector.register_raw(fd, token, interest)?;
-        if self.trace {
-            trace(format_args!("register fd={fd} interest={interest}"));
-        }
-        let slot = &mut self.slots[index];
-        self.free = slot.next_free;
-        self.pending.push((index, handler));
-        slot.live = true;
-        slot.fd = fd;
-        slot.interest = interest;
-        slot.deadline = None;
-        slot.next_free = NO_SLOT;
-        self.len += 1;
-        Ok(token)
-    }
-
-    /// Unregister `fd`, the slot's handler's descriptor, and free the slot
-    /// (the caller then drops the handler).
-    fn release(&mut self, index: usize, fd: BorrowedFd<'_>) {
-        let slot = &mut self.slots[index];
-        // The fd is open (its handler, dropped only after this, owns it) and
-        // registered; the only failure left is the kernel's, and the close
-        // that follows removes the registration anyway.
-        let _ = self.selector.unregister(fd);
-        if self.trace {
-            trace(format_args!("unregister fd={}", fd.as_raw_fd()));
-        }
-        slot.live = false;
-        slot.fd = -1;
-        slot.interest = Interest::NONE;
-        slot.deadline = None;
-        // A new generation makes every outstanding token of this slot stale,
-        // and so its heap entry, if it had one.
-        slot.generation = slot.generation.wrapping_add(1);
-        slot.next_free = self.free;
-        self.free = index as u32;
-        self.len -= 1;
-        if slot.queued.take().is_some() {
-            self.live_deadlines -= 1;
-            self.compact_deadlines();
-        }
-    }
-
-    pub(crate) fn set_interest(
-        &mut self,
-        index: usize,
-        token: Token,
-        interest: Interest,
-    ) -> io::Result<()> {
-        let slot = &mut self.slots[index];
-        if slot.interest == interest {
-            return Ok(()); // no syscall for no change
-        }
-        self.selector.modify_raw(slot.fd, token, interest)?;
-        slot.interest = interest;
-        if self.trace {
-            trace(format_args!("modify fd={} interest={}", slot.fd, interest));
-        }
-        Ok(())
-    }
-
-    pub(crate) fn set_deadline(&mut self, index: usize, token: Token, deadline: Option<Instant>) {
-        let slot = &mut self.slots[index];
-        slot.deadline = deadline;
-        if let Some(at) = deadline {
-            // Later than the queued entry: that entry, when it pops, finds
-            // this field and re-queues itself. Only an earlier one is pushed.
-            if slot.queued.is_none_or(|q| at < q) {
-                self.queue_deadline(index, token, at);
-            }
-        }
-    }
-
-    /// Push an entry for `at` as slot `index`'s live one; the entry it had
-    /// before, if any, is stale from now on.
-    fn queue_deadline(&mut self, index: usize, token: Token, at: Instant) {
-        let slot = &mut self.slots[index];
-        if slot.queued.is_none() {
-            self.live_deadlines += 1;
-        }
-        slot.queued = Some(at);
-        slot.stamp = slot.stamp.wrapping_add(1);
-        let stamp = slot.stamp;
-        self.timers
-            .push_deadline(DeadlineEntry { at, token, stamp });
-        self.compact_deadlines();
-    }
-
-    /// Slot `index`'s live entry has come due and left the heap (see
-    /// `fire_deadline`), and no other replaces it.
-    fn unqueue_deadline(&mut self, index: usize) {
-        if self.slots[index].queued.take().is_some() {
-            self.live_deadlines -= 1;
-            self.compact_deadlines();
-        }
-    }
-
-    /// Drop every stale entry, once they outnumber the live ones two to one
-    /// (plus a slack). A pass visits every entry, but the pushes and closes
-    /// since the previous pass (which left only live ones) number at least
-    /// two thirds of them: O(1) per push or close, amortised. The heap stays
-    /// within three entries per live one plus the slack, and keeps its
-    /// memory.
-    fn compact_deadlines(&mut self) {
-        // The live count also covers entries popped for this turn's
-        // `fire_due` and not yet run, so the stale count is, if anything,
-        // underestimated.
-        if self.timers.queued_deadlines() <= 3 * self.live_deadlines + COMPACT_SLACK {
+        let Some(index) = self.core.passed_deadline(entry, now) else {
             return;
+        };
+        if self.core.trace {
+            trace(format_args!("timeout fd={}", self.core.slots[index].fd));
         }
-        let slots = &self.slots;
-        self.timers.retain_deadlines(|entry| {
-            slot_of(slots, entry.token).is_some_and(|index| slots[index].queues(entry))
-        });
+        let Some(handler) = self.handlers.get_mut(index).and_then(Option::as_mut) else {
+            return;
+        };
+        let mut cx = Context::new(&mut self.core, index, entry.token);
+        handler.on_deadline(&mut cx);
+        let closed = cx.closed;
+        self.after_call(index, closed);
     }
-}
-
-/// One `--trace` line on stdout. Written whole through the lock, and never
-/// a panic: a closed stdout (a pipe whose reader left) must not stop the
-/// loop, as `println!` would.
-#[cold]
-fn trace(line: fmt::Arguments<'_>) {
-    use std::io::Write;
-    let _ = writeln!(std::io::stdout().lock(), "{line}");
 }
 
 #[cfg(test)]

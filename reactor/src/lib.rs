@@ -120,8 +120,10 @@ pub mod net;
 mod ready;
 mod selector;
 pub mod signal;
+mod slots;
 mod sys;
 mod timer;
+mod trace;
 mod waker;
 
 pub use context::Context;
