@@ -42,8 +42,10 @@ pub(crate) struct Slot {
     pub(crate) interest: Interest,
     /// The idle deadline as last set.
     pub(crate) deadline: Option<Instant>,
-    /// The deadline of this slot's live entry in the heap, if any.
-    pub(crate) queued: Option<Instant>,
+    /// When this slot's live entry in the deadline heap is due (`None`: it
+    /// has none). Earlier than `deadline` once that has moved later (a field
+    /// write): the entry, when it comes due, finds the new one.
+    pub(crate) live_entry_at: Option<Instant>,
     /// How many entries this slot has pushed (wrapping): its live entry is
     /// the one with this stamp.
     pub(crate) stamp: u32,
@@ -54,8 +56,8 @@ impl Slot {
     /// Whether `entry` is this slot's live heap entry (the caller has
     /// checked that its token is this slot's current one).
     #[inline]
-    fn queues(&self, entry: &DeadlineEntry) -> bool {
-        self.queued.is_some() && self.stamp == entry.stamp
+    fn is_live_entry(&self, entry: &DeadlineEntry) -> bool {
+        self.live_entry_at.is_some() && self.stamp == entry.stamp
     }
 }
 
@@ -70,9 +72,9 @@ pub(crate) struct Core<H> {
     pub(crate) free: u32,
     pub(crate) len: usize,
     pub(crate) timers: Timers,
-    /// How many slots have a live deadline entry (`queued` set); the rest
-    /// of the heap is stale.
-    pub(crate) live_deadlines: usize,
+    /// How many slots have a live deadline entry (`live_entry_at` set); the
+    /// rest of the heap is stale.
+    pub(crate) live_entries: usize,
     /// The time after the last wait, read on first use: a batch that never
     /// asks (no deadlines, no timers, no `cx.now()`) costs no clock read.
     pub(crate) now: Cell<Option<Instant>>,
@@ -103,7 +105,7 @@ impl<H: AsFd> Core<H> {
             free: NO_SLOT,
             len: 0,
             timers: Timers::default(),
-            live_deadlines: 0,
+            live_entries: 0,
             now: Cell::new(None),
             trace: false,
             stopped: false,
@@ -145,7 +147,7 @@ impl<H: AsFd> Core<H> {
                 fd: -1,
                 interest: Interest::NONE,
                 deadline: None,
-                queued: None,
+                live_entry_at: None,
                 stamp: 0,
                 next_free: NO_SLOT,
             });
@@ -190,8 +192,8 @@ impl<H: AsFd> Core<H> {
         slot.next_free = self.free;
         self.free = index as u32;
         self.len -= 1;
-        if slot.queued.take().is_some() {
-            self.live_deadlines -= 1;
+        if slot.live_entry_at.take().is_some() {
+            self.live_entries -= 1;
             self.compact_deadlines();
         }
     }
@@ -218,9 +220,9 @@ impl<H: AsFd> Core<H> {
         let slot = &mut self.slots[index];
         slot.deadline = deadline;
         if let Some(at) = deadline {
-            // Later than the queued entry: that entry, when it pops, finds
+            // Later than the live entry: that entry, when it pops, finds
             // this field and re-queues itself. Only an earlier one is pushed.
-            if slot.queued.is_none_or(|q| at < q) {
+            if slot.live_entry_at.is_none_or(|due| at < due) {
                 self.queue_deadline(index, token, at);
             }
         }
@@ -234,7 +236,7 @@ impl<H: AsFd> Core<H> {
     pub(crate) fn passed_deadline(&mut self, entry: DeadlineEntry, now: Instant) -> Option<usize> {
         let index = self.slot_index(entry.token)?;
         let slot = &mut self.slots[index];
-        if !slot.queues(&entry) {
+        if !slot.is_live_entry(&entry) {
             return None;
         }
         match slot.deadline {
@@ -255,10 +257,10 @@ impl<H: AsFd> Core<H> {
     /// before, if any, is stale from now on.
     fn queue_deadline(&mut self, index: usize, token: Token, at: Instant) {
         let slot = &mut self.slots[index];
-        if slot.queued.is_none() {
-            self.live_deadlines += 1;
+        if slot.live_entry_at.is_none() {
+            self.live_entries += 1;
         }
-        slot.queued = Some(at);
+        slot.live_entry_at = Some(at);
         slot.stamp = slot.stamp.wrapping_add(1);
         let stamp = slot.stamp;
         self.timers
@@ -269,8 +271,8 @@ impl<H: AsFd> Core<H> {
     /// Slot `index`'s live entry has come due and left the heap (see
     /// `passed_deadline`), and no other replaces it.
     fn unqueue_deadline(&mut self, index: usize) {
-        if self.slots[index].queued.take().is_some() {
-            self.live_deadlines -= 1;
+        if self.slots[index].live_entry_at.take().is_some() {
+            self.live_entries -= 1;
             self.compact_deadlines();
         }
     }
@@ -285,12 +287,12 @@ impl<H: AsFd> Core<H> {
         // The live count also covers entries popped for this turn's
         // `fire_due` and not yet run, so the stale count is, if anything,
         // underestimated.
-        if self.timers.queued_deadlines() <= 3 * self.live_deadlines + COMPACT_SLACK {
+        if self.timers.queued_deadlines() <= 3 * self.live_entries + COMPACT_SLACK {
             return;
         }
         let slots = &self.slots;
         self.timers.retain_deadlines(|entry| {
-            slot_of(slots, entry.token).is_some_and(|index| slots[index].queues(entry))
+            slot_of(slots, entry.token).is_some_and(|index| slots[index].is_live_entry(entry))
         });
     }
 }
