@@ -168,7 +168,7 @@ pub fn idle_reactor(n: usize) -> io::Result<EventLoop<Idle>> {
         let (a, b) = UnixStream::pair()?;
         for s in [a, b] {
             let token = event_loop.register(Idle(s), Interest::READ)?;
-            event_loop.set_deadline(token, Some(deadline));
+            event_loop.set_deadline_of(token, Some(deadline));
         }
     }
     Ok(event_loop)

@@ -266,7 +266,7 @@ impl<F: FnMut(usize, SocketAddr, TcpStream) -> ClientConn> Starter<'_, F> {
         };
         match event_loop.register(entry, interest) {
             Ok(token) => {
-                event_loop.set_deadline(token, Some(Instant::now() + self.timeout));
+                event_loop.set_deadline_of(token, Some(Instant::now() + self.timeout));
             }
             Err(e) => {
                 say::error(format_args!("connection to {}: {e}", Addr(addr)));

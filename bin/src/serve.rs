@@ -604,7 +604,7 @@ fn resume_if_room<C: Connection>(
     listener: Token,
     max_connections: usize,
 ) -> io::Result<()> {
-    if event_loop.len() > max_connections {
+    if event_loop.registrations() > max_connections {
         return Ok(());
     }
     if let Some(Entry::Listener(acceptor)) = event_loop.get_mut(listener) {
@@ -636,7 +636,7 @@ fn unpark<C: Connection>(event_loop: &mut EventLoop<Entry<'_, C>>) {
                 event_loop.close(token);
                 continue;
             };
-            event_loop.set_deadline(token, deadline);
+            event_loop.set_deadline_of(token, deadline);
             if event_loop.set_interest(token, interest).is_err() {
                 event_loop.close(token);
             }
@@ -669,7 +669,7 @@ fn drain<C: Connection>(
         if signal::received() > 1 {
             say::error(format_args!(
                 "a second signal: stopping now, {} connection(s) not finished",
-                event_loop.len()
+                event_loop.registrations()
             ));
             break;
         }

@@ -80,17 +80,18 @@ impl<'a, H: Handler> Context<'a, H> {
     }
 
     /// Set (or clear) the idle deadline of another registration, such as
-    /// the connection a listener just registered. Ignored if `token` is
-    /// stale.
-    pub fn set_deadline_of(&mut self, token: Token, deadline: Option<Instant>) {
-        if let Some(index) = self.core.slot_index(token) {
-            self.core.set_deadline(index, token, deadline);
-        }
+    /// the connection a listener just registered; returns whether `token`
+    /// is registered (a stale one is ignored). The same as
+    /// [`EventLoop::set_deadline_of`](crate::EventLoop::set_deadline_of),
+    /// from inside a handler.
+    pub fn set_deadline_of(&mut self, token: Token, deadline: Option<Instant>) -> bool {
+        self.core.set_deadline_of(token, deadline)
     }
 
-    /// How many handlers are registered (this one included).
+    /// How many handlers are registered (this one included), as
+    /// [`EventLoop::registrations`](crate::EventLoop::registrations).
     pub fn registrations(&self) -> usize {
-        self.core.len
+        self.core.registrations
     }
 
     /// The time after the last `select` returned: read from the clock on

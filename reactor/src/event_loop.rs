@@ -85,7 +85,7 @@ pub struct EventLoop<H: Handler> {
 impl<H: Handler> fmt::Debug for EventLoop<H> {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         f.debug_struct("EventLoop")
-            .field("len", &self.core.len)
+            .field("registrations", &self.core.registrations)
             .finish_non_exhaustive()
     }
 }
@@ -124,14 +124,14 @@ impl<H: Handler> EventLoop<H> {
         self.waker.clone()
     }
 
-    /// How many handlers are registered.
-    pub fn len(&self) -> usize {
-        self.core.len
+    /// How many handlers are registered (as [`Context::registrations`]).
+    pub fn registrations(&self) -> usize {
+        self.core.registrations
     }
 
     /// Whether no handler is registered.
     pub fn is_empty(&self) -> bool {
-        self.core.len == 0
+        self.core.registrations == 0
     }
 
     /// Register `handler`'s socket for `interest` (the tutorial's
@@ -155,16 +155,11 @@ impl<H: Handler> EventLoop<H> {
         }
     }
 
-    /// Set (or clear) the idle deadline of `token`'s registration; returns
-    /// whether it is registered. See [`Context::set_deadline`].
-    pub fn set_deadline(&mut self, token: Token, deadline: Option<Instant>) -> bool {
-        match self.core.slot_index(token) {
-            Some(index) => {
-                self.core.set_deadline(index, token, deadline);
-                true
-            }
-            None => false,
-        }
+    /// Set (or clear) the idle deadline of `token`'s registration, from
+    /// outside a handler (as [`Context::set_deadline_of`] does from inside
+    /// one); returns whether it is registered. See [`Context::set_deadline`].
+    pub fn set_deadline_of(&mut self, token: Token, deadline: Option<Instant>) -> bool {
+        self.core.set_deadline_of(token, deadline)
     }
 
     /// Switch the interest of `token`'s registration from outside a handler
@@ -487,7 +482,7 @@ mod tests {
             "a's late event is not c's"
         );
         assert!(event_loop.get_mut(a).is_none());
-        assert_eq!(event_loop.len(), 2);
+        assert_eq!(event_loop.registrations(), 2);
     }
 
     #[test]

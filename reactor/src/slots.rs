@@ -69,8 +69,10 @@ pub(crate) struct Core<H> {
     /// Handlers registered during a handler call, with their slot index:
     /// moved into place when the call returns (capacity reused).
     pub(crate) pending: Vec<(usize, H)>,
+    /// The head of the free list (`NO_SLOT`: empty).
     pub(crate) free: u32,
-    pub(crate) len: usize,
+    /// How many slots are live.
+    pub(crate) registrations: usize,
     pub(crate) timers: Timers,
     /// How many slots have a live deadline entry (`live_entry_at` set); the
     /// rest of the heap is stale.
@@ -103,7 +105,7 @@ impl<H: AsFd> Core<H> {
             slots: Vec::new(),
             pending: Vec::new(),
             free: NO_SLOT,
-            len: 0,
+            registrations: 0,
             timers: Timers::default(),
             live_entries: 0,
             now: Cell::new(None),
@@ -167,7 +169,7 @@ impl<H: AsFd> Core<H> {
         slot.interest = interest;
         slot.deadline = None;
         slot.next_free = NO_SLOT;
-        self.len += 1;
+        self.registrations += 1;
         Ok(token)
     }
 
@@ -191,7 +193,7 @@ impl<H: AsFd> Core<H> {
         slot.generation = slot.generation.wrapping_add(1);
         slot.next_free = self.free;
         self.free = index as u32;
-        self.len -= 1;
+        self.registrations -= 1;
         if slot.live_entry_at.take().is_some() {
             self.live_entries -= 1;
             self.compact_deadlines();
@@ -225,6 +227,18 @@ impl<H: AsFd> Core<H> {
             if slot.live_entry_at.is_none_or(|due| at < due) {
                 self.queue_deadline(index, token, at);
             }
+        }
+    }
+
+    /// Set (or clear) the idle deadline of `token`'s registration; returns
+    /// whether it is registered.
+    pub(crate) fn set_deadline_of(&mut self, token: Token, deadline: Option<Instant>) -> bool {
+        match self.slot_index(token) {
+            Some(index) => {
+                self.set_deadline(index, token, deadline);
+                true
+            }
+            None => false,
         }
     }
 

@@ -42,7 +42,7 @@ impl Handler for Conn {
 }
 
 fn assert_bounded(event_loop: &EventLoop<Conn>, step: usize) {
-    let live = event_loop.len();
+    let live = event_loop.registrations();
     let queued = event_loop.queued_deadlines();
     assert!(
         queued <= 3 * live + SLACK,
@@ -57,15 +57,15 @@ fn closed_and_superseded_deadlines_do_not_pile_up_in_the_heap() {
     let mut step = 0;
     while step < REGISTRATIONS {
         let idle = Instant::now() + Duration::from_secs(60);
-        while event_loop.len() < MOST {
+        while event_loop.registrations() < MOST {
             let (a, b) = UnixStream::pair().unwrap();
             for sock in [a, b] {
                 let token = event_loop.register(Conn { sock }, Interest::READ).unwrap();
-                assert!(event_loop.set_deadline(token, Some(idle)));
+                assert!(event_loop.set_deadline_of(token, Some(idle)));
                 if step % 2 == 0 {
                     // Earlier: a second entry, which supersedes the first.
                     let earlier = idle - Duration::from_secs(1);
-                    assert!(event_loop.set_deadline(token, Some(earlier)));
+                    assert!(event_loop.set_deadline_of(token, Some(earlier)));
                 }
                 closers.push(token);
                 step += 1;

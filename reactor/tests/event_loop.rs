@@ -138,10 +138,10 @@ fn idle_deadline_fires_on_deadline_and_moving_it_later_postpones_it() {
         .register(Peer::new(a, "a", &log), Interest::READ)
         .unwrap();
     let start = Instant::now();
-    assert!(event_loop.set_deadline(token, Some(start + Duration::from_millis(30))));
+    assert!(event_loop.set_deadline_of(token, Some(start + Duration::from_millis(30))));
     // Moving it later writes the slot's field: no new heap entry.
     let later = start + Duration::from_millis(120);
-    assert!(event_loop.set_deadline(token, Some(later)));
+    assert!(event_loop.set_deadline_of(token, Some(later)));
     assert_eq!(event_loop.queued_deadlines(), 1);
     turn_until(&mut event_loop, || !log.borrow().is_empty());
     match log.borrow()[0] {
@@ -149,7 +149,7 @@ fn idle_deadline_fires_on_deadline_and_moving_it_later_postpones_it() {
         ref other => panic!("unexpected {other:?}"),
     }
     // The default reaction closed it; nothing is left to expire.
-    assert_eq!(event_loop.len(), 0);
+    assert_eq!(event_loop.registrations(), 0);
     assert_eq!(event_loop.queued_deadlines(), 0);
 }
 
@@ -225,7 +225,7 @@ fn a_handler_closed_mid_batch_gets_nothing_more_and_its_reused_slot_gets_none_of
         "new socket: none of the old socket's events"
     );
     assert!(!log.iter().any(|s| matches!(s, Seen::Ready("new", _))));
-    assert_eq!(event_loop.len(), 2);
+    assert_eq!(event_loop.registrations(), 2);
 }
 
 #[test]

@@ -46,11 +46,11 @@ fn ten_thousand_idle_registrations_with_deadlines() {
             let token = event_loop
                 .register(Idle { sock, events: 0 }, Interest::READ)
                 .unwrap();
-            assert!(event_loop.set_deadline(token, Some(hour)));
+            assert!(event_loop.set_deadline_of(token, Some(hour)));
             tokens.push(token);
         }
     }
-    assert_eq!(event_loop.len(), 2 * PAIRS);
+    assert_eq!(event_loop.registrations(), 2 * PAIRS);
     assert_eq!(event_loop.queued_deadlines(), 2 * PAIRS);
 
     let turn = event_loop.turn(Some(Duration::ZERO)).unwrap();
@@ -59,7 +59,7 @@ fn ten_thousand_idle_registrations_with_deadlines() {
     // Activity on every connection pushes its deadline later: field writes only.
     let two_hours = hour + Duration::from_secs(3600);
     for &token in &tokens {
-        event_loop.set_deadline(token, Some(two_hours));
+        event_loop.set_deadline_of(token, Some(two_hours));
     }
     assert_eq!(event_loop.queued_deadlines(), 2 * PAIRS, "no heap growth");
 

@@ -134,7 +134,7 @@ fn with_deadlines(handlers: Vec<Sched>) -> EventLoop<Sched> {
     for handler in handlers {
         let at = handler.at;
         let token = event_loop.register(handler, Interest::READ).unwrap();
-        assert!(event_loop.set_deadline(token, Some(at)));
+        assert!(event_loop.set_deadline_of(token, Some(at)));
     }
     event_loop
 }
@@ -157,7 +157,11 @@ fn a_deadline_reset_to_now_runs_once_per_turn() {
     for i in 0..5 {
         assert_eq!(turn(&mut event_loop, &calls), ["a"], "turn {i}");
     }
-    assert_eq!(event_loop.len(), 1, "on_deadline did not close it");
+    assert_eq!(
+        event_loop.registrations(),
+        1,
+        "on_deadline did not close it"
+    );
 }
 
 #[test]

@@ -73,8 +73,8 @@ fn child() {
     let deadline = Instant::now() + Duration::from_secs(5);
     // Until the deadline has closed the connection: listener alone again.
     let mut seen_two = false;
-    while !(seen_two && event_loop.len() == 1) {
-        seen_two |= event_loop.len() == 2;
+    while !(seen_two && event_loop.registrations() == 1) {
+        seen_two |= event_loop.registrations() == 2;
         let left = deadline
             .checked_duration_since(Instant::now())
             .expect("trace scenario timed out");

@@ -171,7 +171,7 @@ pub fn run(args: &LoadgenArgs) -> io::Result<Report> {
                 (now - start).as_secs_f64(),
                 total - last_count,
                 errors,
-                event_loop.len()
+                event_loop.registrations()
             ));
             last_count = total;
             next_progress += Duration::from_secs(1);
