@@ -399,7 +399,7 @@ mod tests {
     //! kqueue reports readable and writable as two events of one batch; on
     //! epoll the kernel cannot produce that, so the batch is made by hand.
     use super::*;
-    use crate::event::{ERROR, HANGUP, READABLE, WRITABLE};
+    use crate::event::{READABLE, WRITABLE};
     use std::os::fd::BorrowedFd;
     use std::os::unix::net::UnixStream;
 
@@ -483,29 +483,5 @@ mod tests {
         );
         assert!(event_loop.get_mut(a).is_none());
         assert_eq!(event_loop.registrations(), 2);
-    }
-
-    #[test]
-    fn ready_reports_hangup_as_readable_and_writable_within_the_interest() {
-        let hup = Event {
-            token: Token(0),
-            flags: HANGUP,
-        };
-        let ready = Ready::of(hup, Interest::READ);
-        assert!(ready.is_readable() && !ready.is_writable() && ready.is_hangup());
-        assert_eq!(ready.to_string(), "READ|HUP");
-        let err = Event {
-            token: Token(0),
-            flags: ERROR,
-        };
-        assert_eq!(
-            Ready::of(err, Interest::READ_WRITE).to_string(),
-            "READ|WRITE|ERR"
-        );
-        let write = Event {
-            token: Token(0),
-            flags: WRITABLE,
-        };
-        assert!(Ready::of(write, Interest::READ).is_empty());
     }
 }
