@@ -112,8 +112,19 @@ impl<H: Handler> EventLoop<H> {
         })
     }
 
-    /// Print one line per reactor step on stdout (`register fd=7
-    /// interest=READ`, `ready fd=7 READ|WRITE`, ...).
+    /// Print one line per reactor step on stdout:
+    ///
+    /// - `register fd=7 interest=READ`: a handler's socket joined the loop;
+    /// - `ready fd=7 READ|WRITE`: `select` reported it ready (a [`Ready`]);
+    /// - `modify fd=7 interest=WRITE`: its interest switched;
+    /// - `pause fd=7`: its interest became [`Interest::NONE`], so the kernel
+    ///   no longer watches it (the registration, its token and its handler
+    ///   stay), and `resume fd=7 interest=READ`: it asks for something again;
+    /// - `timeout fd=7`, `timer fd=7`: its idle deadline passed, or one of
+    ///   its timers fired;
+    /// - `unregister fd=7`: it left the loop, just before its handler (and
+    ///   socket) is dropped;
+    /// - `woken`: the loop's [`Waker`] fired.
     pub fn set_trace(&mut self, on: bool) {
         self.core.trace = on;
     }

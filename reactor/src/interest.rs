@@ -9,6 +9,11 @@ use std::ops::BitOr;
 /// `selectors.EVENT_READ | selectors.EVENT_WRITE`. [`Interest::NONE`] keeps
 /// the registration (and its slot, its token) but asks for nothing: the way
 /// to pause a listener that cannot accept right now without forgetting it.
+/// (Python's selectors refuse an empty mask.) The kernel then does not watch
+/// the descriptor at all: epoll would report a hang-up or an error even for
+/// an empty mask, so the descriptor leaves the epoll set (kqueue: both
+/// filters are deleted), and comes back when the interest does. The trace
+/// says `pause fd=N`, then `resume fd=N interest=READ`.
 #[derive(Clone, Copy, PartialEq, Eq, Hash, Default)]
 pub struct Interest(u8);
 

@@ -207,13 +207,21 @@ impl<H: AsFd> Core<H> {
         interest: Interest,
     ) -> io::Result<()> {
         let slot = &mut self.slots[index];
-        if slot.interest == interest {
+        let old = slot.interest;
+        if old == interest {
             return Ok(()); // no syscall for no change
         }
         self.selector.modify_raw(slot.fd, token, interest)?;
         slot.interest = interest;
         if self.trace {
-            trace(format_args!("modify fd={} interest={}", slot.fd, interest));
+            let fd = slot.fd;
+            // NONE takes the descriptor out of the kernel's set, and leaving
+            // NONE puts it back in: the trace says so, not "modify".
+            match (old.is_none(), interest.is_none()) {
+                (false, true) => trace(format_args!("pause fd={fd}")),
+                (true, false) => trace(format_args!("resume fd={fd} interest={interest}")),
+                _ => trace(format_args!("modify fd={fd} interest={interest}")),
+            }
         }
         Ok(())
     }

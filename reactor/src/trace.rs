@@ -1,5 +1,6 @@
 //! The `--trace` output: one line per reactor step, in the words a learner
-//! sees (`register fd=7 interest=READ`, `ready fd=7 READ`, ...; see
+//! sees (`register fd=7 interest=READ`, `ready fd=7 READ`, ...; the whole
+//! list is in the docs of
 //! [`EventLoop::set_trace`](crate::EventLoop::set_trace)).
 
 use std::fmt;

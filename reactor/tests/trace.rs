@@ -85,18 +85,24 @@ fn child() {
     println!("listener fd={listener_fd}");
 }
 
-#[test]
-fn trace_prints_one_line_per_reactor_step() {
-    if std::env::var_os(CHILD_ENV).is_some() {
-        return child();
-    }
-    let out = common::rerun_in_child(CHILD_ENV, TEST_NAME);
-    let stdout = String::from_utf8_lossy(&out.stdout);
+/// What the test `test_name`, run again in a child, printed; it must pass.
+fn child_stdout(test_name: &str) -> String {
+    let out = common::rerun_in_child(CHILD_ENV, test_name);
+    let stdout = String::from_utf8_lossy(&out.stdout).into_owned();
     assert!(
         out.status.success(),
         "child failed:\n{stdout}\n{}",
         String::from_utf8_lossy(&out.stderr)
     );
+    stdout
+}
+
+#[test]
+fn trace_prints_one_line_per_reactor_step() {
+    if std::env::var_os(CHILD_ENV).is_some() {
+        return child();
+    }
+    let stdout = child_stdout(TEST_NAME);
     let lines: Vec<&str> = stdout.lines().collect();
     let fd_of = |prefix: &str| -> String {
         let line = lines
@@ -134,4 +140,50 @@ fn trace_prints_one_line_per_reactor_step() {
             "missing {want:?} (in order) in:\n{stdout}"
         );
     }
+}
+
+const PAUSE_TEST_NAME: &str = "trace_says_pause_and_resume_for_interest_none";
+
+fn pause_child() {
+    let listener =
+        TcpListener::bind("127.0.0.1:0".parse().unwrap(), &ListenOptions::default()).unwrap();
+    let listener_fd = listener.as_raw_fd();
+    let mut event_loop = EventLoop::new().unwrap();
+    event_loop.set_trace(true);
+    let token = event_loop
+        .register(Sock::Listener(listener), Interest::READ)
+        .unwrap();
+    assert!(event_loop.set_interest(token, Interest::NONE).unwrap());
+    assert!(event_loop.set_interest(token, Interest::READ).unwrap());
+    println!("listener fd={listener_fd}");
+}
+
+/// NONE takes the descriptor out of the kernel's set: the trace says
+/// `pause`, and `resume` when it asks for something again, not `modify`.
+#[test]
+fn trace_says_pause_and_resume_for_interest_none() {
+    if std::env::var_os(CHILD_ENV).is_some() {
+        return pause_child();
+    }
+    let stdout = child_stdout(PAUSE_TEST_NAME);
+    let fd = stdout
+        .lines()
+        .find_map(|l| l.strip_prefix("listener fd="))
+        .unwrap_or_else(|| panic!("no listener line in:\n{stdout}"));
+    let this_fd = format!("fd={fd}");
+    let steps: Vec<&str> = stdout
+        .lines()
+        // The harness prints "test NAME ... " before the first line of output.
+        .map(|l| l.rsplit("... ").next().unwrap())
+        .filter(|l| !l.starts_with("listener ") && l.split(' ').any(|word| word == this_fd))
+        .collect();
+    assert_eq!(
+        steps,
+        [
+            format!("register fd={fd} interest=READ"),
+            format!("pause fd={fd}"),
+            format!("resume fd={fd} interest=READ"),
+        ],
+        "in:\n{stdout}"
+    );
 }
