@@ -48,9 +48,10 @@ impl<'a, H: Handler> Context<'a, H> {
     }
 
     /// Switch this registration's interest (the tutorial's
-    /// `selector.modify(sock, events, data=self)`): READ|WRITE while there
-    /// is something to send, READ once it is sent, NONE to pause. No system
-    /// call when the interest is unchanged.
+    /// `selector.modify(sock, events, data=self)`): WRITE while there is
+    /// something to send (READ|WRITE to keep reading meanwhile, as the
+    /// clients do), READ once it is sent, NONE to pause (see
+    /// [`Interest::NONE`]). No system call when the interest is unchanged.
     pub fn set_interest(&mut self, interest: Interest) -> io::Result<()> {
         if self.closed {
             return Ok(());

@@ -16,10 +16,12 @@
 //!   and `WouldBlock` just means "wait for the next event".
 //! - **The interest mask switches.** The selector is level-triggered, like
 //!   Python's: a socket with free send-buffer space is writable at *every*
-//!   select. So a connection asks for [`Interest::READ`] while it waits for a
-//!   request, switches to `READ | WRITE` when it has an answer to send, and
-//!   back to `READ` once it is sent; leaving WRITE on would wake the loop
-//!   forever with nothing to do.
+//!   select. So a server's connection asks for [`Interest::READ`] while it
+//!   waits for a request, switches to [`Interest::WRITE`] while it has an
+//!   answer to send (as the tutorial's `libserver.py` does), and back to
+//!   `READ` once it is sent; leaving WRITE on would wake the loop forever
+//!   with nothing to do. (A client, like `libclient.py`, keeps READ on
+//!   while it sends: `READ | WRITE`, then `READ`.)
 //!
 //! On top of the [`Selector`], an [`EventLoop`] owns one [`Handler`] per
 //! socket (the tutorial's `Message` objects) and calls its
