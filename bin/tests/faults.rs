@@ -46,8 +46,8 @@ fn answers_to_a_reader_with_a_tiny_window_are_written_part_way_and_none_is_lost(
     let server = Server::start(APP_SERVER, &["--trace", "-q"]);
     let mut sock = tiny_window_client(server.port());
     // A miss repeats the query in its answer: 40 KB queries make 40 KB
-    // answers, twice what the kernel's send buffer can grow to, so some
-    // write must stop part-way however fast the buffer grows.
+    // answers, twice what the kernel's send buffer can grow to, so with
+    // nobody reading some write must stop part-way.
     let answers = 2 * max_send_buffer() / 40_000 + 1;
     let queries: Vec<String> = (0..answers)
         .map(|i| format!("{i:03}-{}", "q".repeat(40_000)))
@@ -58,6 +58,21 @@ fn answers_to_a_reader_with_a_tiny_window_are_written_part_way_and_none_is_lost(
     }
     let mut writer = sock.try_clone().expect("clone");
     let sender = thread::spawn(move || writer.write_all(&requests));
+
+    // The reader waits until the server's writes have stopped part-way
+    // (the trace shows the switch to WRITE interest, to finish them): how
+    // fast the send buffer grows, or which of the two processes the
+    // machine runs first, then makes no difference.
+    let (lines, switched) = server.stdout.wait_until(WAIT, |lines| {
+        lines
+            .iter()
+            .any(|l| l.starts_with("modify fd=") && l.ends_with("interest=WRITE"))
+    });
+    assert!(
+        switched,
+        "no write stopped part-way with nobody reading: {:?}",
+        &lines[..lines.len().min(20)]
+    );
 
     // A slow reader: small reads, and a pause every 32 of them.
     let mut paced = Paced {
@@ -78,16 +93,6 @@ fn answers_to_a_reader_with_a_tiny_window_are_written_part_way_and_none_is_lost(
         .expect("all requests written");
     assert_serves(&mut sock);
 
-    // The trace shows the server's writes stopped part-way: the
-    // connection switched to WRITE interest to finish them.
-    let lines = server.stdout.snapshot();
-    assert!(
-        lines
-            .iter()
-            .any(|l| l.starts_with("modify fd=") && l.ends_with("interest=WRITE")),
-        "no partial write happened, so the test proved nothing: {:?}",
-        &lines[..lines.len().min(20)]
-    );
     assert!(
         server.stderr.snapshot().is_empty(),
         "{:?}",
