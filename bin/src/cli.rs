@@ -1,4 +1,4 @@
-//! Command-line arguments of every program, as `../shared/cli.md` fixes them.
+//! Command-line arguments of every program, as `docs/cli.md` fixes them.
 //!
 //! clap gives the contract's behaviour for free: a missing or malformed
 //! argument prints the usage on stderr and exits with status 2, `--help` and
@@ -139,7 +139,7 @@ pub struct AppClientArgs {
     pub quiet: bool,
 }
 
-/// Parses the program's arguments as `../shared/cli.md` says: `--help` and
+/// Parses the program's arguments as `docs/cli.md` says: `--help` and
 /// `--version` print to stdout and exit 0; a missing or malformed argument
 /// prints the error and the usage line on stderr and exits 2. (clap's own
 /// `parse` leaves the usage line out when a value is malformed, as in

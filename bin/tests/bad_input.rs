@@ -1,4 +1,4 @@
-//! Every bad input of protocol.md, each on its own connection to one
+//! Every bad input of docs/protocol.md, each on its own connection to one
 //! app-server (--max-content-length 100):
 //!
 //! - broken framing: one `error:` line on stderr naming the peer and the

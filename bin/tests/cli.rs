@@ -1,4 +1,4 @@
-//! The transcripts of ../shared/cli.md, exit codes, usage errors, --help and
+//! The transcripts of docs/cli.md, exit codes, usage errors, --help and
 //! --version: every program as a real process on 127.0.0.1 port 0.
 
 mod common;

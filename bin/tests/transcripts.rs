@@ -46,16 +46,21 @@ const ECHO_SERVER_IDLE: &str =
 const ECHO_SERVER_LOGGED: &str =
     "target/release/echo-server 127.0.0.1 65432 -q --trace > server.log";
 const APP_SERVER: &str = "target/release/app-server 127.0.0.1 65432";
+const APP_SERVER_REQUEST_TIMEOUT: &str =
+    "target/release/app-server 127.0.0.1 65432 --request-timeout 1";
 const APP_SERVER_TRACE: &str = "target/release/app-server 127.0.0.1 65432 --trace";
 const APP_SERVER_FEW_FDS: &str =
     "bash -c 'ulimit -n 10 && exec target/release/app-server 127.0.0.1 65432 --trace'";
 const MULTICONN: &str = "target/release/multiconn-client 127.0.0.1 65432 1";
 const MULTICONN_TRACE: &str = "target/release/multiconn-client 127.0.0.1 65432 1 --trace";
+const APP_CLIENT: &str = "target/release/app-client 127.0.0.1 65432 search morpheus";
 const APP_CLIENT_TRACE: &str = "target/release/app-client 127.0.0.1 65432 search morpheus --trace";
 const APP_CLIENT_BINARY: &str = "target/release/app-client 127.0.0.1 65432 hello world";
 const APP_CLIENT_REPEAT: &str = "target/release/app-client 127.0.0.1 65432 search ring --repeat 3";
 const SILENT_CLIENT: &str = "python3 -c \"import socket; s = socket.create_connection(('127.0.0.1', 65432)); print(s.recv(10))\"";
 const SIX_CLIENTS: &str = "python3 -c \"import socket, time; s = [socket.create_connection(('127.0.0.1', 65432)) for _ in range(6)]; time.sleep(0.35)\"";
+const TRICKLING_CLIENT: &str = "python3 -c \"import socket; s = socket.create_connection(('127.0.0.1', 65432)); s.sendall(b'\\x00g{'); print(s.recv(10))\"";
+const BAD_HEADER_CLIENT: &str = "python3 -c \"import socket; s = socket.create_connection(('127.0.0.1', 65432)); s.sendall(b'\\x00\\x02[]'); print(s.recv(10))\"";
 const SLOW_READER: &str = "python3 docs/slow_reader.py echo 127.0.0.1 65432";
 const GREP_SWITCH: &str = "grep -m1 -B3 -A3 interest=WRITE server.log";
 
@@ -371,7 +376,158 @@ static SCENARIOS: &[Scenario] = &[
             lines
         },
     ),
+    // docs/protocol.md
+    scenario(
+        "protocol-search-morpheus",
+        &[APP_SERVER, APP_CLIENT],
+        |run| {
+            let mut server = run.server(run.commands[0]);
+            let (out, statuses) = run.session(&run.commands[1..], server.port);
+            assert!(statuses[0].success(), "{out:#?}");
+            let served = server.interrupt();
+            // The bytes both ways are the golden vector's.
+            let morpheus = common::vector("search-morpheus");
+            assert_eq!(sent_bytes(&out), [morpheus.request], "the request");
+            assert_eq!(sent_bytes(&served), [morpheus.response], "the answer");
+            out
+        },
+    ),
+    scenario(
+        "protocol-framing-error",
+        &[APP_SERVER, BAD_HEADER_CLIENT],
+        |run| {
+            let mut server = run.server(run.commands[0]);
+            let client = run.client(run.commands[1], server.port);
+            assert_eq!(client, ["b''"], "an orderly close");
+            server.interrupt()
+        },
+    ),
+    // docs/cli.md
+    scenario(
+        "cli-usage-error",
+        &[
+            "target/release/app-client 127.0.0.1 notaport search morpheus",
+            "echo $?",
+        ],
+        |run| run.session(run.commands, 0).0,
+    ),
+    Scenario {
+        variants: &[Variant {
+            why: "the two messages may arrive in two reads",
+            from: &[
+                "echoing b'Message 1 from client.Message 2 from client.' to ('127.0.0.1', 61354)",
+            ],
+            to: &[
+                "echoing b'Message 1 from client.' to ('127.0.0.1', 61354)",
+                "echoing b'Message 2 from client.' to ('127.0.0.1', 61354)",
+            ],
+        }],
+        ..scenario("cli-echo-server", &[MULTICONN, ECHO_SERVER], |run| {
+            let mut server = run.server(run.commands[1]);
+            run.client(run.commands[0], server.port);
+            server.wait_for("the closing line", |l| {
+                count(l, "closing connection to ") >= 1
+            });
+            server.interrupt()
+        })
+    },
+    scenario(
+        "cli-app-server",
+        &[APP_CLIENT, APP_CLIENT_BINARY, APP_SERVER],
+        |run| {
+            let mut server = run.server(run.commands[2]);
+            for (i, client) in run.commands[..2].iter().enumerate() {
+                run.client(client, server.port);
+                server.wait_for("the closing line", |l| {
+                    count(l, "closing connection to ") > i
+                });
+            }
+            server.interrupt()
+        },
+    ),
+    scenario(
+        "cli-request-timeout",
+        &[APP_SERVER_REQUEST_TIMEOUT, TRICKLING_CLIENT],
+        |run| {
+            let mut server = run.server(run.commands[0]);
+            let client = run.client(run.commands[1], server.port);
+            assert_eq!(client, ["b''"], "an orderly close");
+            server.interrupt()
+        },
+    ),
+    scenario(
+        "cli-multiconn-client-refused",
+        &[
+            "target/release/multiconn-client 127.0.0.1 65432 2",
+            "echo $?",
+        ],
+        |run| run.session(run.commands, closed_port()).0,
+    ),
+    scenario(
+        "cli-app-client",
+        &[
+            APP_SERVER,
+            APP_CLIENT_BINARY,
+            "target/release/app-client 127.0.0.1 65432 search nope -q",
+            "target/release/app-client 127.0.0.1 65432 search ring --repeat 2 -q",
+        ],
+        |run| {
+            let mut server = run.server(run.commands[0]);
+            let (out, statuses) = run.session(&run.commands[1..], server.port);
+            assert!(statuses.iter().all(ExitStatus::success), "{out:#?}");
+            server.interrupt();
+            out
+        },
+    ),
+    scenario("cli-app-client-refused", &[APP_CLIENT, "echo $?"], |run| {
+        run.session(run.commands, closed_port()).0
+    }),
+    scenario(
+        "cli-loadgen-refused",
+        &[
+            "target/release/loadgen echo --addr 127.0.0.1:65432 --conns 1",
+            "echo $?",
+        ],
+        |run| run.session(run.commands, closed_port()).0,
+    ),
+    scenario(
+        "cli-help-echo-server",
+        &["target/release/echo-server --help"],
+        help,
+    ),
+    scenario(
+        "cli-help-app-server",
+        &["target/release/app-server --help"],
+        help,
+    ),
+    scenario(
+        "cli-help-multiconn-client",
+        &["target/release/multiconn-client --help"],
+        help,
+    ),
+    scenario(
+        "cli-help-app-client",
+        &["target/release/app-client --help"],
+        help,
+    ),
+    scenario("cli-help-loadgen", &["target/release/loadgen --help"], help),
 ];
+
+/// `$ PROGRAM --help` and what it prints (status 0).
+fn help(run: &Run) -> Vec<String> {
+    let (out, statuses) = run.session(run.commands, 0);
+    assert!(statuses[0].success(), "{out:#?}");
+    out
+}
+
+/// The bytes of every `sending b'...' to ...` line.
+fn sent_bytes(lines: &[String]) -> Vec<Vec<u8>> {
+    lines
+        .iter()
+        .filter_map(|l| l.strip_prefix("sending "))
+        .map(|l| common::parse_py_bytes(&l[..l.rfind(" to ").expect("` to ADDR`")]))
+        .collect()
+}
 
 /// How many lines start with `prefix`.
 fn count(lines: &[String], prefix: &str) -> usize {
@@ -746,6 +902,21 @@ transcripts! {
     tutorial_app_server_out_of_fds => "app-server-out-of-fds",
     tutorial_app_client_repeat => "app-client-repeat",
     tutorial_app_server_sigint => "app-server-sigint",
+    protocol_search_morpheus => "protocol-search-morpheus",
+    protocol_framing_error => "protocol-framing-error",
+    cli_usage_error => "cli-usage-error",
+    cli_echo_server => "cli-echo-server",
+    cli_app_server => "cli-app-server",
+    cli_request_timeout => "cli-request-timeout",
+    cli_multiconn_client_refused => "cli-multiconn-client-refused",
+    cli_app_client => "cli-app-client",
+    cli_app_client_refused => "cli-app-client-refused",
+    cli_loadgen_refused => "cli-loadgen-refused",
+    cli_help_echo_server => "cli-help-echo-server",
+    cli_help_app_server => "cli-help-app-server",
+    cli_help_multiconn_client => "cli-help-multiconn-client",
+    cli_help_app_client => "cli-help-app-client",
+    cli_help_loadgen => "cli-help-loadgen",
 }
 
 /// Every transcript in the docs names a scenario, every scenario has a test

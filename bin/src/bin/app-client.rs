@@ -1,5 +1,5 @@
 //! `app-client HOST PORT ACTION VALUE`: the tutorial's `app-client.py`.
-//! See `../shared/cli.md`.
+//! See `docs/cli.md`.
 
 use std::process::ExitCode;
 

@@ -1,5 +1,5 @@
 //! `app-server HOST PORT`: the tutorial's `app-server.py` on our reactor,
-//! with persistent, pipelined connections. See `../shared/cli.md`.
+//! with persistent, pipelined connections. See `docs/cli.md`.
 
 use std::process::ExitCode;
 

@@ -1,5 +1,5 @@
 //! `echo-server HOST PORT`: the tutorial's `multiconn-server.py` on our
-//! reactor. See `../shared/cli.md`.
+//! reactor. See `docs/cli.md`.
 
 use std::process::ExitCode;
 

@@ -1,5 +1,5 @@
 //! `multiconn-client HOST PORT NUM_CONNECTIONS`: the tutorial's
-//! `multiconn-client.py`. See `../shared/cli.md`.
+//! `multiconn-client.py`. See `docs/cli.md`.
 
 use std::process::ExitCode;
 
