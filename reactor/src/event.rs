@@ -23,7 +23,8 @@ impl fmt::Debug for Token {
 pub(crate) const READABLE: u8 = 0b0001;
 /// An [`Event`] flag: a write (or a connect's completion) would not block.
 pub(crate) const WRITABLE: u8 = 0b0010;
-/// An [`Event`] flag: the peer hung up (at least its sending side).
+/// An [`Event`] flag: the peer hung up (at least its sending side); data
+/// sent before its FIN may still be waiting.
 pub(crate) const HANGUP: u8 = 0b0100;
 /// An [`Event`] flag: an error is pending on the socket.
 pub(crate) const ERROR: u8 = 0b1000;
@@ -52,7 +53,9 @@ impl Event {
     pub fn is_writable(&self) -> bool {
         self.flags & WRITABLE != 0
     }
-    /// The peer hung up (at least its sending side is closed).
+    /// The peer hung up (at least its sending side is closed). Bytes it sent
+    /// before may still be unread: a read returns them first, and 0 (EOF)
+    /// only after them.
     #[inline]
     pub fn is_hangup(&self) -> bool {
         self.flags & HANGUP != 0

@@ -107,6 +107,10 @@ impl Selector {
 
     /// Change what `fd` is watched for, and its token.
     ///
+    /// To or from [`Interest::NONE`] this takes the descriptor out of the
+    /// kernel's set or puts it back (epoll: `EPOLL_CTL_DEL` / `EPOLL_CTL_ADD`;
+    /// kqueue: `EV_DELETE` / `EV_ADD` of the filters), not `EPOLL_CTL_MOD`.
+    ///
     /// Fails with `NotFound` if `fd` is not registered.
     pub fn modify(&mut self, fd: impl AsFd, token: Token, interest: Interest) -> io::Result<()> {
         self.modify_raw(fd.as_fd().as_raw_fd(), token, interest)
