@@ -92,14 +92,13 @@ fn a_request_split_over_time_within_the_timeout_is_answered() {
     assert!(server.stderr.snapshot().is_empty());
 }
 
-/// The peak resident set of a process, in KiB (VmHWM).
-fn peak_rss_kib(pid: i32) -> u64 {
-    let status = std::fs::read_to_string(format!("/proc/{pid}/status")).expect("status");
+/// The peak resident set of a process, in KiB (VmHWM); `None` off Linux.
+fn peak_rss_kib(pid: i32) -> Option<u64> {
+    let status = std::fs::read_to_string(format!("/proc/{pid}/status")).ok()?;
     status
         .lines()
         .find_map(|l| l.strip_prefix("VmHWM:"))
         .and_then(|v| v.trim().trim_end_matches("kB").trim().parse().ok())
-        .expect("VmHWM in /proc/PID/status")
 }
 
 #[test]
@@ -136,12 +135,15 @@ fn many_large_slow_requests_stay_within_the_buffer_budget_and_all_are_answered()
             .expect("client thread")
             .unwrap_or_else(|e| panic!("connection {i}: {e}"));
     }
-    let peak = peak_rss_kib(server.pid());
-    println!("peak RSS {peak} KiB, from {baseline} KiB at start");
-    assert!(
-        peak < baseline + (BUDGET_MIB + 32) * 1024,
-        "peak RSS {peak} KiB from {baseline} KiB with a {BUDGET_MIB} MiB budget"
-    );
+    // The memory bound is read from /proc: Linux only. Every answer was
+    // checked above on every system.
+    if let (Some(baseline), Some(peak)) = (baseline, peak_rss_kib(server.pid())) {
+        println!("peak RSS {peak} KiB, from {baseline} KiB at start");
+        assert!(
+            peak < baseline + (BUDGET_MIB + 32) * 1024,
+            "peak RSS {peak} KiB from {baseline} KiB with a {BUDGET_MIB} MiB budget"
+        );
+    }
     assert!(
         server.stderr.snapshot().is_empty(),
         "{:?}",
