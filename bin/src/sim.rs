@@ -13,11 +13,11 @@
 use std::io::{self, ErrorKind, Read, Write};
 use std::net::SocketAddr;
 
-use crate::app::ServerMessage;
 use crate::buffers::{with_buffers, READ_SIZE};
 use crate::conn::{Mask, Next};
-use crate::echo::EchoMessage;
 use crate::say::Say;
+use crate::server::app::ServerMessage;
+use crate::server::echo::EchoMessage;
 
 /// A socket whose peer sends `input`, released a few bytes at a time.
 #[derive(Debug, Default)]

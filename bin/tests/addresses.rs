@@ -15,9 +15,9 @@ use std::net::SocketAddr;
 use std::process::{Command, ExitCode, Stdio};
 
 use common::*;
-use sockets::client::ClientMessage;
-use sockets::clients::{run_clients, ClientConn};
-use sockets::multiconn::MulticonnMessage;
+use sockets::client::app::ClientMessage;
+use sockets::client::multiconn::MulticonnMessage;
+use sockets::client::{run_clients, ClientConn};
 use sockets::pyrepr::Addr;
 use sockets::say::{self, Say};
 

@@ -4,8 +4,8 @@
 use std::process::ExitCode;
 
 use sockets::cli::{resolve_all, AppClientArgs};
-use sockets::client::ClientMessage;
-use sockets::clients::{run_clients, ClientConn};
+use sockets::client::app::ClientMessage;
+use sockets::client::{run_clients, ClientConn};
 use sockets::pyrepr::Addr;
 use sockets::say::{self, Say};
 

@@ -17,6 +17,9 @@
 //! `key.data is None` becomes the [`Entry::Listener`] variant, and `message`
 //! the [`Entry::Conn`] variant holding the per-connection state machine.
 
+pub mod app;
+pub mod echo;
+
 use std::fmt::Debug;
 use std::io::{self, ErrorKind, Read};
 use std::net::{Shutdown, SocketAddr};

@@ -8,6 +8,9 @@
 //! order: a connect that fails (refused, no route, timed out) moves on to the
 //! next address, and only the last one's error is reported.
 
+pub mod app;
+pub mod multiconn;
+
 use std::cell::{Cell, RefCell};
 use std::net::SocketAddr;
 use std::os::fd::{AsFd, AsRawFd, BorrowedFd};
@@ -18,10 +21,11 @@ use std::time::{Duration, Instant};
 use reactor::net::{ConnectStatus, TcpStream};
 use reactor::{Context, EventLoop, Handler, Ready};
 
+use app::ClientMessage;
+use multiconn::MulticonnMessage;
+
 use crate::buffers::with_buffers;
-use crate::client::ClientMessage;
 use crate::conn::{connect_failure, Mask, Next};
-use crate::multiconn::MulticonnMessage;
 use crate::pyrepr::Addr;
 use crate::say::{self, Say};
 

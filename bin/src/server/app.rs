@@ -304,7 +304,7 @@ pub struct AppConfig {
     pub max_buffered_bytes: usize,
 }
 
-impl crate::serve::Connection for ServerMessage<reactor::net::TcpStream> {
+impl super::Connection for ServerMessage<reactor::net::TcpStream> {
     type Config = AppConfig;
     const INITIAL: Interest = Interest::READ;
 

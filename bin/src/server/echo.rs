@@ -105,7 +105,7 @@ impl<S: Read + Write> EchoMessage<S> {
     }
 }
 
-impl crate::serve::Connection for EchoMessage<reactor::net::TcpStream> {
+impl super::Connection for EchoMessage<reactor::net::TcpStream> {
     type Config = ();
     const INITIAL: Interest = Interest::READ;
 
