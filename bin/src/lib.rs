@@ -8,6 +8,7 @@
 //! | `multiconn-client.py`, `service_connection` | [`client::multiconn::MulticonnMessage`] |
 //! | `libserver.py`, `Message` | [`server::app::ServerMessage`] |
 //! | `libclient.py`, `Message` | [`client::app::ClientMessage`] |
+//! | what the loops call: `process_events(mask)` | [`message::Message`] |
 //! | the `while True: sel.select()` loop, `accept_wrapper` | [`server`], [`client`] |
 #![deny(missing_docs)]
 
@@ -15,8 +16,8 @@ pub mod budget;
 pub mod buffers;
 pub mod cli;
 pub mod client;
-pub mod conn;
 pub mod loadgen;
+pub mod message;
 pub mod outbox;
 pub mod pyrepr;
 pub mod ratelimit;

@@ -1,19 +1,21 @@
 //! The app client's per-socket state machine: the tutorial's
 //! `libclient.Message`.
 //!
-//! The request is queued at creation (the tutorial's `queue_request`); the
-//! first writable event says the non-blocking connect finished, `write`
-//! sends the request, and the interest switches to READ. `read` feeds the
-//! sans-IO decoder, which runs the three stages; `process_response` prints
-//! the answer, and the connection closes once every answer is in.
+//! The loop checks that the non-blocking connect worked (see
+//! [`crate::client`]). At the first writable event `write` queues the
+//! request (`queue_request`) and sends it, and once it is all out the
+//! interest switches to READ. `read` feeds the sans-IO decoder, which runs
+//! the three stages; `process_response` prints each answer, and the
+//! connection closes once every answer is in.
 
 use std::io::{self, ErrorKind, Read, Write};
 use std::net::SocketAddr;
 
 use proto::{BufferedDecoder, PyBytes, Reply, Value};
-use reactor::Interest;
+use reactor::{Interest, Ready};
 
-use crate::conn::{connect_failure, Connect, Mask, Next};
+use crate::buffers::Buffers;
+use crate::message::{Message, Next};
 use crate::outbox::send_some;
 use crate::pyrepr::Addr;
 use crate::say::{self, Say};
@@ -21,81 +23,62 @@ use crate::say::{self, Say};
 /// One request (sent `repeat` times, pipelined) and its answers.
 #[derive(Debug)]
 pub struct ClientMessage<S> {
-    /// The socket, connecting or connected.
-    pub sock: S,
-    /// The server's address.
-    pub addr: SocketAddr,
-    /// One request's bytes.
-    request: Vec<u8>,
+    sock: S,
+    addr: SocketAddr,
+    /// What to ask (the tutorial's `request`): ACTION and VALUE.
+    action: String,
+    value: String,
     repeat: usize,
+    /// The tutorial's `_request_queued`.
+    request_queued: bool,
+    /// One request's bytes, once queued.
+    request: Vec<u8>,
     /// Bytes of the `repeat` copies sent so far.
     sent: usize,
     responses: BufferedDecoder,
     answered: usize,
-    connected: bool,
 }
 
-impl<S: Read + Write + Connect> ClientMessage<S> {
-    /// Interest while the connect is under way: WRITE says it finished.
-    pub const INITIAL: Interest = Interest::READ_WRITE;
-
-    /// A connection whose connect was just started, with the request for
-    /// ACTION and VALUE queued `repeat` times.
+impl<S: Read + Write> ClientMessage<S> {
+    /// A connection whose connect was just started, to ask ACTION and
+    /// VALUE `repeat` times.
     pub fn new(sock: S, addr: SocketAddr, action: &str, value: &str, repeat: usize) -> Self {
-        let mut request = Vec::new();
-        proto::create_request(&mut request, action, value);
         ClientMessage {
             sock,
             addr,
-            request,
+            action: action.to_owned(),
+            value: value.to_owned(),
             repeat,
+            request_queued: false,
+            request: Vec::new(),
             sent: 0,
             responses: BufferedDecoder::new(),
             answered: 0,
-            connected: false,
         }
     }
 
-    /// Handles one readiness event. An `Err` is the reason the request
-    /// failed, phrased for an `error:` line.
-    pub fn process_events(&mut self, mask: Mask, say: Say) -> Result<Next, String> {
-        if !self.connected {
-            self.sock
-                .connect_result()
-                .map_err(|e| connect_failure(&format!("connection to {}", Addr(self.addr)), &e))?;
-            self.connected = true;
-        }
-        if mask.write {
-            self.write(say).map_err(|e| self.failure(e))?;
-        }
-        if mask.read {
-            if let Some(next) = self.read(say)? {
-                return Ok(next);
-            }
-        }
-        // The interest switch: once the request is out, only answers matter.
-        Ok(Next::Wait(if self.sent < self.total() {
-            Interest::READ_WRITE
-        } else {
-            Interest::READ
-        }))
+    /// Encodes the request (`proto::create_request`: a JSON search for
+    /// `search`, a binary one otherwise) for `write` to send.
+    fn queue_request(&mut self) {
+        proto::create_request(&mut self.request, &self.action, &self.value);
+        self.request_queued = true;
     }
 
-    /// Whether the connect succeeded: an error before it is the connect's,
-    /// and the loop may try the server's next address.
-    pub fn is_connected(&self) -> bool {
-        self.connected
-    }
-
+    /// Bytes of all `repeat` copies of the request.
     fn total(&self) -> usize {
         self.request.len() * self.repeat
     }
 
     fn failure(&self, e: io::Error) -> String {
-        format!("connection to {}: {e}", Addr(self.addr))
+        format!("{}: {e}", self.describe())
     }
 
+    /// Queues the request the first time, then sends what the kernel takes
+    /// of its copies.
     fn write(&mut self, say: Say) -> io::Result<()> {
+        if !self.request_queued {
+            self.queue_request();
+        }
         while self.sent < self.total() {
             let offset = self.sent % self.request.len();
             if offset == 0 {
@@ -114,6 +97,8 @@ impl<S: Read + Write + Connect> ClientMessage<S> {
         Ok(())
     }
 
+    /// Reads what arrived and answers each whole response; `Some(Close)`
+    /// once every answer is in.
     fn read(&mut self, say: Say) -> Result<Option<Next>, String> {
         match self.responses.read_from(&mut self.sock) {
             Ok(0) => {
@@ -136,7 +121,9 @@ impl<S: Read + Write + Connect> ClientMessage<S> {
         let addr = self.addr;
         let bad = |e: proto::Error| format!("bad response from {}: {e}", Addr(addr));
         while let Some(response) = self.responses.next_message().map_err(bad)? {
-            process_response(&response, addr, say).map_err(bad)?;
+            // An associated function, not a method: `response` borrows the
+            // decoder.
+            Self::process_response(&response, addr, say).map_err(bad)?;
             self.answered += 1;
         }
         if self.answered >= self.repeat {
@@ -145,32 +132,76 @@ impl<S: Read + Write + Connect> ClientMessage<S> {
         }
         Ok(None)
     }
+
+    /// The content stage: prints one response from `addr` as the
+    /// tutorial's client does.
+    fn process_response(
+        response: &proto::Message<'_>,
+        addr: SocketAddr,
+        say: Say,
+    ) -> Result<(), proto::Error> {
+        if response.header.is_json() {
+            let reply = proto::process_response(response)?;
+            if !say.quiet {
+                // The whole document, as Python prints the decoded dict.
+                if let Ok(json) = Value::parse(response.content) {
+                    say::always(format_args!("received response {json} from {}", Addr(addr)));
+                }
+            }
+            if let Reply::Result(result) = reply {
+                say::always(format_args!("got result: {result}"));
+            }
+        } else {
+            say.event(format_args!(
+                "received {} response from {}",
+                response.header.content_type,
+                Addr(addr)
+            ));
+            say::always(format_args!("got response: {}", PyBytes(response.content)));
+        }
+        Ok(())
+    }
 }
 
-/// Prints one response as the tutorial's client does.
-fn process_response(
-    response: &proto::Message<'_>,
-    addr: SocketAddr,
-    say: Say,
-) -> Result<(), proto::Error> {
-    if response.header.is_json() {
-        let reply = proto::process_response(response)?;
-        if !say.quiet {
-            // The whole document, as Python prints the decoded dict.
-            if let Ok(json) = Value::parse(response.content) {
-                say::always(format_args!("received response {json} from {}", Addr(addr)));
+impl<S: Read + Write> Message for ClientMessage<S> {
+    type Socket = S;
+
+    fn sock(&self) -> &S {
+        &self.sock
+    }
+
+    fn addr(&self) -> SocketAddr {
+        self.addr
+    }
+
+    fn describe(&self) -> String {
+        format!("connection to {}", Addr(self.addr))
+    }
+
+    /// Sends the request if writable, reads the answers if readable. The
+    /// interest switch: READ and WRITE until the request is out, then READ
+    /// (the tutorial's `_set_selector_events_mask("r")`).
+    fn process_events(&mut self, ready: Ready, _: &mut Buffers, say: Say) -> Result<Next, String> {
+        if ready.is_writable() {
+            self.write(say).map_err(|e| self.failure(e))?;
+        }
+        if ready.is_readable() {
+            if let Some(next) = self.read(say)? {
+                return Ok(next);
             }
         }
-        if let Reply::Result(result) = reply {
-            say::always(format_args!("got result: {result}"));
-        }
-    } else {
-        say.event(format_args!(
-            "received {} response from {}",
-            response.header.content_type,
-            Addr(addr)
-        ));
-        say::always(format_args!("got response: {}", PyBytes(response.content)));
+        Ok(Next::Wait(
+            if self.request_queued && self.sent == self.total() {
+                Interest::READ
+            } else {
+                Interest::READ_WRITE
+            },
+        ))
     }
-    Ok(())
+
+    /// The request and the start of an answer not yet whole (the
+    /// decoder's own buffer: answers are small).
+    fn buffered(&self) -> usize {
+        self.request.len() + self.responses.pending().len()
+    }
 }

@@ -2,20 +2,20 @@
 //! `service_connection` in `multiconn-client.py`.
 //!
 //! Each connection starts with a non-blocking `connect` (EINPROGRESS) and is
-//! registered for READ and WRITE. The first writable event says the connect
-//! finished: `SO_ERROR` tells whether it worked. Then one message goes out
-//! per writable event, as in the tutorial; once all are sent the interest
-//! switches to READ, and the connection closes when every byte is back.
+//! registered for READ and WRITE; the loop checks that the connect worked
+//! (see [`crate::client`]). Then one message goes out per writable event, as
+//! in the tutorial; once all are sent the interest switches to READ, and the
+//! connection closes when every byte is back.
 
 use std::io::{self, ErrorKind, Read, Write};
 use std::net::SocketAddr;
 
-use reactor::Interest;
-
-use crate::conn::{connect_failure, Connect, Mask, Next};
-use crate::outbox::send_some;
 use proto::PyBytes as Bytes;
+use reactor::{Interest, Ready};
 
+use crate::buffers::Buffers;
+use crate::message::{Message, Next};
+use crate::outbox::send_some;
 use crate::pyrepr::Addr;
 use crate::say::Say;
 
@@ -25,31 +25,24 @@ pub const MESSAGES: [&[u8]; 2] = [b"Message 1 from client.", b"Message 2 from cl
 /// One client connection: the tutorial's `types.SimpleNamespace` data.
 #[derive(Debug)]
 pub struct MulticonnMessage<S> {
-    /// The socket, connecting or connected.
-    pub sock: S,
+    sock: S,
     /// The tutorial's `connid`, from 1.
-    pub connid: usize,
-    /// The server's address.
-    pub addr: SocketAddr,
-    connected: bool,
+    connid: usize,
+    addr: SocketAddr,
     /// Next message to send, and how much of it is out.
     next_message: usize,
     outb_sent: usize,
     recv_total: usize,
 }
 
-impl<S: Read + Write + Connect> MulticonnMessage<S> {
-    /// Interest for a connection whose connect is under way: WRITE says it
-    /// finished, READ too as in the tutorial.
-    pub const INITIAL: Interest = Interest::READ_WRITE;
-
-    /// A connection whose non-blocking connect was just started.
+impl<S: Read + Write> MulticonnMessage<S> {
+    /// Connection `connid` to `addr`, whose non-blocking connect was just
+    /// started.
     pub fn new(sock: S, connid: usize, addr: SocketAddr) -> Self {
         MulticonnMessage {
             sock,
             connid,
             addr,
-            connected: false,
             next_message: 0,
             outb_sent: 0,
             recv_total: 0,
@@ -61,50 +54,8 @@ impl<S: Read + Write + Connect> MulticonnMessage<S> {
         MESSAGES.iter().map(|m| m.len()).sum()
     }
 
-    /// Handles one readiness event. An `Err` is the reason the connection
-    /// failed, already phrased for an `error:` line.
-    pub fn process_events(
-        &mut self,
-        mask: Mask,
-        scratch: &mut [u8],
-        say: Say,
-    ) -> Result<Next, String> {
-        if mask.write || !self.connected {
-            if !self.connected {
-                // Readiness of any kind while connecting means the connect
-                // finished, one way or the other.
-                self.sock.connect_result().map_err(|e| {
-                    connect_failure(
-                        &format!("connection {} to {}", self.connid, Addr(self.addr)),
-                        &e,
-                    )
-                })?;
-                self.connected = true;
-            }
-            if mask.write {
-                self.write(say).map_err(|e| self.failure(e))?;
-            }
-        }
-        if mask.read {
-            if let Some(next) = self.read(scratch, say).map_err(|e| self.failure(e))? {
-                return Ok(next);
-            }
-        }
-        Ok(Next::Wait(if self.next_message < MESSAGES.len() {
-            Interest::READ_WRITE
-        } else {
-            Interest::READ
-        }))
-    }
-
-    /// Whether the connect succeeded: an error before it is the connect's,
-    /// and the loop may try the server's next address.
-    pub fn is_connected(&self) -> bool {
-        self.connected
-    }
-
     fn failure(&self, e: io::Error) -> String {
-        format!("connection {} to {}: {e}", self.connid, Addr(self.addr))
+        format!("{}: {e}", self.describe())
     }
 
     /// Sends (the rest of) the next message: one message per event.
@@ -156,5 +107,51 @@ impl<S: Read + Write + Connect> MulticonnMessage<S> {
             }
             Err(e) => Err(e),
         }
+    }
+}
+
+impl<S: Read + Write> Message for MulticonnMessage<S> {
+    type Socket = S;
+
+    fn sock(&self) -> &S {
+        &self.sock
+    }
+
+    fn addr(&self) -> SocketAddr {
+        self.addr
+    }
+
+    fn describe(&self) -> String {
+        format!("connection {} to {}", self.connid, Addr(self.addr))
+    }
+
+    /// Sends the next message if writable, reads the echo if readable; READ
+    /// and WRITE until every message is out, then READ.
+    fn process_events(
+        &mut self,
+        ready: Ready,
+        bufs: &mut Buffers,
+        say: Say,
+    ) -> Result<Next, String> {
+        if ready.is_writable() {
+            self.write(say).map_err(|e| self.failure(e))?;
+        }
+        if ready.is_readable() {
+            let read = self.read(&mut bufs.scratch, say);
+            if let Some(next) = read.map_err(|e| self.failure(e))? {
+                return Ok(next);
+            }
+        }
+        Ok(Next::Wait(if self.next_message < MESSAGES.len() {
+            Interest::READ_WRITE
+        } else {
+            Interest::READ
+        }))
+    }
+
+    /// Nothing: the messages are constants, and what comes back is counted,
+    /// not kept.
+    fn buffered(&self) -> usize {
+        0
     }
 }

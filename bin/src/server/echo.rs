@@ -10,28 +10,29 @@
 use std::io::{self, ErrorKind, Read, Write};
 use std::net::SocketAddr;
 
-use reactor::Interest;
-
-use crate::conn::{Mask, Next};
-use crate::outbox::Outbox;
 use proto::PyBytes as Bytes;
+use reactor::net::TcpStream;
+use reactor::{Interest, Ready};
 
+use super::Serve;
+use crate::buffers::Buffers;
+use crate::message::{Message, Next};
+use crate::outbox::Outbox;
 use crate::pyrepr::Addr;
-use crate::say::{self, Say};
+use crate::say::Say;
 
 /// One echo connection: the socket, the peer's address, and what is owed.
 #[derive(Debug)]
 pub struct EchoMessage<S> {
-    /// The connected socket (a real `TcpStream`, or a double in tests).
-    pub sock: S,
-    /// The peer's address, for the output lines.
-    pub addr: SocketAddr,
+    sock: S,
+    addr: SocketAddr,
     outbox: Outbox,
     peer_closed: bool,
 }
 
 impl<S: Read + Write> EchoMessage<S> {
-    /// A freshly accepted connection.
+    /// A freshly accepted connection: `sock` is a real `TcpStream`, or a
+    /// double in the property tests.
     pub fn new(sock: S, addr: SocketAddr) -> Self {
         EchoMessage {
             sock,
@@ -41,32 +42,7 @@ impl<S: Read + Write> EchoMessage<S> {
         }
     }
 
-    /// Handles one readiness event; `scratch` is the event loop's shared
-    /// read buffer, so an idle connection holds none of its own.
-    pub fn process_events(&mut self, mask: Mask, scratch: &mut [u8], say: Say) -> Next {
-        let step = (|| {
-            if mask.write {
-                self.write()?;
-            }
-            if mask.read && self.outbox.is_empty() {
-                self.read(scratch, say)?;
-            }
-            io::Result::Ok(())
-        })();
-        match step {
-            Ok(()) => self.next(),
-            Err(e) => {
-                say::error(format_args!("connection from {}: {e}", Addr(self.addr)));
-                Next::Close
-            }
-        }
-    }
-
-    /// Whether bytes received are still owed to the peer.
-    pub fn owes(&self) -> bool {
-        !self.outbox.is_empty()
-    }
-
+    /// Reads into the thread's scratch buffer and echoes what came at once.
     fn read(&mut self, scratch: &mut [u8], say: Say) -> io::Result<()> {
         match self.sock.read(scratch) {
             Ok(0) => self.peer_closed = true,
@@ -95,7 +71,7 @@ impl<S: Read + Write> EchoMessage<S> {
     /// read until they are sent), READ otherwise; close once the peer has
     /// closed its side and everything it sent is back.
     fn next(&self) -> Next {
-        if self.owes() {
+        if !self.outbox.is_empty() {
             Next::Wait(Interest::WRITE)
         } else if self.peer_closed {
             Next::Close
@@ -105,22 +81,55 @@ impl<S: Read + Write> EchoMessage<S> {
     }
 }
 
-impl super::Connection for EchoMessage<reactor::net::TcpStream> {
-    type Config = ();
-    const INITIAL: Interest = Interest::READ;
+impl<S: Read + Write> Message for EchoMessage<S> {
+    type Socket = S;
 
-    fn accept(sock: reactor::net::TcpStream, addr: SocketAddr, _: &()) -> Self {
-        EchoMessage::new(sock, addr)
-    }
-    fn sock(&self) -> &reactor::net::TcpStream {
+    fn sock(&self) -> &S {
         &self.sock
     }
+
     fn addr(&self) -> SocketAddr {
         self.addr
     }
-    fn process_events(&mut self, mask: Mask, bufs: &mut crate::buffers::Buffers, say: Say) -> Next {
-        EchoMessage::process_events(self, mask, &mut bufs.scratch, say)
+
+    fn describe(&self) -> String {
+        format!("connection from {}", Addr(self.addr))
     }
+
+    /// Writes what is owed if writable; reads if readable and nothing is
+    /// owed.
+    fn process_events(
+        &mut self,
+        ready: Ready,
+        bufs: &mut Buffers,
+        say: Say,
+    ) -> Result<Next, String> {
+        if ready.is_writable() {
+            self.write()
+                .map_err(|e| format!("{}: {e}", self.describe()))?;
+        }
+        if ready.is_readable() && self.outbox.is_empty() {
+            self.read(&mut bufs.scratch, say)
+                .map_err(|e| format!("{}: {e}", self.describe()))?;
+        }
+        Ok(self.next())
+    }
+
+    /// What is owed: at most one read's worth.
+    fn buffered(&self) -> usize {
+        self.outbox.len()
+    }
+}
+
+impl Serve for EchoMessage<TcpStream> {
+    type Config = ();
+
+    fn accept(sock: TcpStream, addr: SocketAddr, _: &()) -> Self {
+        EchoMessage::new(sock, addr)
+    }
+
+    /// Stopping: read nothing more, as if the peer had closed, and close
+    /// once what is owed is sent.
     fn drain(&mut self) -> Next {
         self.peer_closed = true;
         self.next()

@@ -34,9 +34,9 @@ use reactor::signal::{self, Signal};
 use reactor::{Context, EventLoop, Handler, Interest, Ready, TimerId, Token};
 
 use crate::budget::with_budget;
-use crate::buffers::{with_buffers, Buffers};
+use crate::buffers::with_buffers;
 use crate::cli::{resolve, ServerOptions};
-use crate::conn::{Mask, Next};
+use crate::message::{Message, Next};
 use crate::pyrepr::Addr;
 use crate::ratelimit::{Held, RateLimit};
 use crate::say::{self, Say};
@@ -52,21 +52,14 @@ const LINGER_READS: usize = 16;
 /// starve the connections already open.
 const ACCEPT_BATCH: usize = 64;
 
-/// A per-connection state machine that a server runs: implemented by the
-/// echo server's and the app server's `Message`.
-pub trait Connection: Debug + Sized {
+/// What a server asks of its [`Message`] beyond the events: how one is made
+/// for an accepted connection, how it stops, and the limits it keeps.
+/// Implemented by the echo server's and the app server's `Message`.
+pub trait Serve: Message<Socket = TcpStream> + Debug + Sized {
     /// What every connection of the server shares (e.g. the content limit).
     type Config: Debug + Sync;
-    /// The interest a new connection registers with.
-    const INITIAL: Interest;
     /// A freshly accepted connection.
     fn accept(sock: TcpStream, addr: SocketAddr, config: &Self::Config) -> Self;
-    /// The socket.
-    fn sock(&self) -> &TcpStream;
-    /// The peer.
-    fn addr(&self) -> SocketAddr;
-    /// One readiness event (the tutorial's `process_events(mask)`).
-    fn process_events(&mut self, mask: Mask, bufs: &mut Buffers, say: Say) -> Next;
     /// The server is stopping: read nothing more, finish what is owed.
     fn drain(&mut self) -> Next;
     /// Whether a message has begun to arrive and is not complete yet.
@@ -96,14 +89,14 @@ pub trait Connection: Debug + Sized {
 
 /// A server's settings, shared read-only by every worker and connection.
 #[derive(Debug)]
-pub struct Settings<C: Connection> {
+pub struct Settings<C: Serve> {
     /// The command-line server options.
     pub options: ServerOptions,
     /// The per-connection configuration.
     pub config: C::Config,
 }
 
-impl<C: Connection> Settings<C> {
+impl<C: Serve> Settings<C> {
     fn say(&self) -> Say {
         Say {
             quiet: self.options.quiet,
@@ -114,7 +107,7 @@ impl<C: Connection> Settings<C> {
 /// One registration of a server's event loop: the tutorial's `key.data`,
 /// `None` for the listening socket, a `Message` for a connection.
 #[derive(Debug)]
-pub enum Entry<'s, C: Connection> {
+pub enum Entry<'s, C: Serve> {
     /// The listening socket.
     Listener(Acceptor<'s, C>),
     /// A connection's state machine.
@@ -124,7 +117,7 @@ pub enum Entry<'s, C: Connection> {
 /// The listening socket and its accept loop (the tutorial's
 /// `accept_wrapper`).
 #[derive(Debug)]
-pub struct Acceptor<'s, C: Connection> {
+pub struct Acceptor<'s, C: Serve> {
     listener: TcpListener,
     settings: &'s Settings<C>,
     /// Most connections this worker keeps open at once.
@@ -144,7 +137,7 @@ enum Pause {
 
 /// A connection's state machine, with the settings it runs under.
 #[derive(Debug)]
-pub struct Conn<'s, C: Connection> {
+pub struct Conn<'s, C: Serve> {
     message: C,
     settings: &'s Settings<C>,
     /// Half-closed after its last answer, reading and discarding what the
@@ -159,7 +152,7 @@ pub struct Conn<'s, C: Connection> {
     queued: bool,
 }
 
-impl<C: Connection> AsFd for Entry<'_, C> {
+impl<C: Serve> AsFd for Entry<'_, C> {
     fn as_fd(&self) -> BorrowedFd<'_> {
         match self {
             Entry::Listener(acceptor) => acceptor.listener.as_fd(),
@@ -168,18 +161,18 @@ impl<C: Connection> AsFd for Entry<'_, C> {
     }
 }
 
-impl<C: Connection> Handler for Entry<'_, C> {
+impl<C: Serve> Handler for Entry<'_, C> {
     fn process_events(&mut self, cx: &mut Context<'_, Self>, ready: Ready) {
         match self {
             Entry::Listener(acceptor) => acceptor.accept_wrapper(cx),
             Entry::Conn(conn) if conn.lingering => conn.linger(cx),
             Entry::Conn(conn) => {
-                let mask = Mask {
-                    read: ready.is_readable(),
-                    write: ready.is_writable(),
-                };
                 let say = conn.settings.say();
-                let next = with_buffers(|bufs| conn.message.process_events(mask, bufs, say));
+                let next = with_buffers(|bufs| conn.message.process_events(ready, bufs, say))
+                    .unwrap_or_else(|reason| {
+                        say::error(format_args!("{reason}"));
+                        Next::Close
+                    });
                 conn.apply(next, cx);
             }
         }
@@ -201,7 +194,7 @@ impl<C: Connection> Handler for Entry<'_, C> {
     }
 }
 
-impl<'s, C: Connection> Conn<'s, C> {
+impl<'s, C: Serve> Conn<'s, C> {
     fn new(message: C, settings: &'s Settings<C>) -> Self {
         Conn {
             message,
@@ -219,10 +212,7 @@ impl<'s, C: Connection> Conn<'s, C> {
         match next {
             Next::Wait(interest) => {
                 if let Err(e) = cx.set_interest(interest) {
-                    say::error(format_args!(
-                        "connection from {}: {e}",
-                        Addr(self.message.addr())
-                    ));
+                    say::error(format_args!("{}: {e}", self.message.describe()));
                     cx.close();
                     return;
                 }
@@ -377,7 +367,7 @@ fn allow(lines: &Mutex<RateLimit>, now: Instant) -> Option<Held> {
         .allow(now)
 }
 
-impl<'s, C: Connection> Acceptor<'s, C> {
+impl<'s, C: Serve> Acceptor<'s, C> {
     /// Accepts what waits in the backlog, registering each new connection.
     fn accept_wrapper(&mut self, cx: &mut Context<'_, Entry<'s, C>>) {
         let settings = self.settings;
@@ -398,7 +388,8 @@ impl<'s, C: Connection> Acceptor<'s, C> {
                         continue;
                     }
                     let conn = Conn::new(C::accept(sock, addr, &settings.config), settings);
-                    match cx.register(Entry::Conn(conn), C::INITIAL) {
+                    // READ: a new connection waits for its peer's first bytes.
+                    match cx.register(Entry::Conn(conn), Interest::READ) {
                         Ok(token) => {
                             if let Some(idle) = settings.options.idle_timeout() {
                                 cx.set_deadline_of(token, Some(cx.now() + idle));
@@ -452,7 +443,7 @@ impl<'s, C: Connection> Acceptor<'s, C> {
 /// loop per worker, prints `listening on ...` once every worker can take
 /// signals, and after a signal prints the shutdown line. Returns the exit
 /// status.
-pub fn serve<C: Connection>(
+pub fn serve<C: Serve>(
     host: &str,
     port: u16,
     options: ServerOptions,
@@ -470,7 +461,7 @@ pub fn serve<C: Connection>(
     }
 }
 
-fn start<C: Connection>(
+fn start<C: Serve>(
     host: &str,
     port: u16,
     options: ServerOptions,
@@ -558,7 +549,7 @@ fn bind_listeners(addr: SocketAddr, workers: usize) -> io::Result<Vec<TcpListene
 }
 
 /// One worker: an event loop with its listener, until a signal drains it.
-fn run_worker<C: Connection>(
+fn run_worker<C: Serve>(
     listener: TcpListener,
     settings: &Settings<C>,
     max_connections: usize,
@@ -602,7 +593,7 @@ fn run_worker<C: Connection>(
 
 /// A listener paused at `--max-connections` resumes once a connection has
 /// closed (checked after each turn: one slot lookup).
-fn resume_if_room<C: Connection>(
+fn resume_if_room<C: Serve>(
     event_loop: &mut EventLoop<Entry<'_, C>>,
     listener: Token,
     max_connections: usize,
@@ -622,7 +613,7 @@ fn resume_if_room<C: Connection>(
 /// Connections parked for room in the buffer budget are read again, in the
 /// order they parked, as far as the room freed this turn goes (checked
 /// after each turn; nothing to do in the usual case of no parked one).
-fn unpark<C: Connection>(event_loop: &mut EventLoop<Entry<'_, C>>) {
+fn unpark<C: Serve>(event_loop: &mut EventLoop<Entry<'_, C>>) {
     with_budget(|budget| {
         while let Some(token) = budget.next_parked() {
             // A connection closed while parked has left a stale token.
@@ -651,10 +642,7 @@ fn unpark<C: Connection>(event_loop: &mut EventLoop<Entry<'_, C>>) {
 /// answers it owes, shuts down its side and waits for the peer's EOF, all
 /// within one grace period that nothing extends. A second signal stops at
 /// once.
-fn drain<C: Connection>(
-    event_loop: &mut EventLoop<Entry<'_, C>>,
-    listener: Token,
-) -> io::Result<()> {
+fn drain<C: Serve>(event_loop: &mut EventLoop<Entry<'_, C>>, listener: Token) -> io::Result<()> {
     let stop_at = Instant::now() + DRAIN_GRACE;
     event_loop.close(listener);
     event_loop.for_each(|entry, cx| {
