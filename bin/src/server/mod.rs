@@ -1,5 +1,8 @@
-//! What both servers share: the listening socket, the accept loop, worker
-//! threads, and the graceful stop on SIGINT/SIGTERM.
+//! What both servers share: the listening socket and its accept loop, the
+//! worker threads, the lingering close, and the graceful stop on
+//! SIGINT/SIGTERM. The two servers differ only in their [`Message`]:
+//! [`echo`] (the tutorial's `multiconn-server.py`) and [`app`]
+//! (`app-server.py` and `libserver.Message`).
 //!
 //! This is the tutorial's main loop:
 //!
@@ -14,8 +17,11 @@
 //!             message.process_events(mask)
 //! ```
 //!
-//! `key.data is None` becomes the [`Entry::Listener`] variant, and `message`
-//! the [`Entry::Conn`] variant holding the per-connection state machine.
+//! Each worker thread runs it (`run_worker`) until a signal, then drains
+//! (`drain`). `key.data is None` becomes [`Registration::Listener`], whose
+//! [`Acceptor`] has `accept_wrapper`; `message` becomes
+//! [`Registration::Connection`], the connection's [`Message`] with what the
+//! server keeps around it.
 
 pub mod app;
 pub mod echo;
@@ -89,14 +95,14 @@ pub trait Serve: Message<Socket = TcpStream> + Debug + Sized {
 
 /// A server's settings, shared read-only by every worker and connection.
 #[derive(Debug)]
-pub struct Settings<C: Serve> {
+pub struct Settings<M: Serve> {
     /// The command-line server options.
     pub options: ServerOptions,
     /// The per-connection configuration.
-    pub config: C::Config,
+    pub config: M::Config,
 }
 
-impl<C: Serve> Settings<C> {
+impl<M: Serve> Settings<M> {
     fn say(&self) -> Say {
         Say {
             quiet: self.options.quiet,
@@ -107,19 +113,19 @@ impl<C: Serve> Settings<C> {
 /// One registration of a server's event loop: the tutorial's `key.data`,
 /// `None` for the listening socket, a `Message` for a connection.
 #[derive(Debug)]
-pub enum Entry<'s, C: Serve> {
+pub enum Registration<'s, M: Serve> {
     /// The listening socket.
-    Listener(Acceptor<'s, C>),
-    /// A connection's state machine.
-    Conn(Conn<'s, C>),
+    Listener(Acceptor<'s, M>),
+    /// A connection.
+    Connection(Connection<'s, M>),
 }
 
 /// The listening socket and its accept loop (the tutorial's
 /// `accept_wrapper`).
 #[derive(Debug)]
-pub struct Acceptor<'s, C: Serve> {
+pub struct Acceptor<'s, M: Serve> {
     listener: TcpListener,
-    settings: &'s Settings<C>,
+    settings: &'s Settings<M>,
     /// Most connections this worker keeps open at once.
     max_connections: usize,
     /// Why the listener is not asking for connections, if it isn't.
@@ -135,11 +141,13 @@ enum Pause {
     FdExhausted(TimerId),
 }
 
-/// A connection's state machine, with the settings it runs under.
+/// A connection's [`Message`], with what the server keeps around it: the
+/// settings, its deadlines, its place in the budget's queue, and the
+/// lingering close.
 #[derive(Debug)]
-pub struct Conn<'s, C: Serve> {
-    message: C,
-    settings: &'s Settings<C>,
+pub struct Connection<'s, M: Serve> {
+    message: M,
+    settings: &'s Settings<M>,
     /// Half-closed after its last answer, reading and discarding what the
     /// peer still sends until its EOF (or the grace period ends).
     lingering: bool,
@@ -152,41 +160,41 @@ pub struct Conn<'s, C: Serve> {
     queued: bool,
 }
 
-impl<C: Serve> AsFd for Entry<'_, C> {
+impl<M: Serve> AsFd for Registration<'_, M> {
     fn as_fd(&self) -> BorrowedFd<'_> {
         match self {
-            Entry::Listener(acceptor) => acceptor.listener.as_fd(),
-            Entry::Conn(conn) => conn.message.sock().as_fd(),
+            Registration::Listener(acceptor) => acceptor.listener.as_fd(),
+            Registration::Connection(connection) => connection.message.sock().as_fd(),
         }
     }
 }
 
-impl<C: Serve> Handler for Entry<'_, C> {
+impl<M: Serve> Handler for Registration<'_, M> {
     fn process_events(&mut self, cx: &mut Context<'_, Self>, ready: Ready) {
         match self {
-            Entry::Listener(acceptor) => acceptor.accept_wrapper(cx),
-            Entry::Conn(conn) if conn.lingering => conn.linger(cx),
-            Entry::Conn(conn) => {
-                let say = conn.settings.say();
-                let next = with_buffers(|bufs| conn.message.process_events(ready, bufs, say))
+            Registration::Listener(acceptor) => acceptor.accept_wrapper(cx),
+            Registration::Connection(connection) if connection.lingering => connection.linger(cx),
+            Registration::Connection(connection) => {
+                let say = connection.settings.say();
+                let next = with_buffers(|bufs| connection.message.process_events(ready, bufs, say))
                     .unwrap_or_else(|reason| {
                         say::error(format_args!("{reason}"));
                         Next::Close
                     });
-                conn.apply(next, cx);
+                connection.apply(next, cx);
             }
         }
     }
 
     fn on_deadline(&mut self, cx: &mut Context<'_, Self>) {
         match self {
-            Entry::Conn(conn) => conn.on_deadline(cx),
-            Entry::Listener(_) => cx.close(),
+            Registration::Connection(connection) => connection.on_deadline(cx),
+            Registration::Listener(_) => cx.close(),
         }
     }
 
     fn on_timer(&mut self, cx: &mut Context<'_, Self>, id: TimerId) {
-        if let Entry::Listener(acceptor) = self {
+        if let Registration::Listener(acceptor) = self {
             if acceptor.paused == Some(Pause::FdExhausted(id)) {
                 acceptor.resume(cx);
             }
@@ -194,9 +202,9 @@ impl<C: Serve> Handler for Entry<'_, C> {
     }
 }
 
-impl<'s, C: Serve> Conn<'s, C> {
-    fn new(message: C, settings: &'s Settings<C>) -> Self {
-        Conn {
+impl<'s, M: Serve> Connection<'s, M> {
+    fn new(message: M, settings: &'s Settings<M>) -> Self {
+        Connection {
             message,
             settings,
             lingering: false,
@@ -208,7 +216,7 @@ impl<'s, C: Serve> Conn<'s, C> {
 
     /// Carries out what the state machine asked for: the interest switch
     /// (and the deadline that now applies), or the close.
-    fn apply(&mut self, next: Next, cx: &mut Context<'_, Entry<'s, C>>) {
+    fn apply(&mut self, next: Next, cx: &mut Context<'_, Registration<'s, M>>) {
         match next {
             Next::Wait(interest) => {
                 if let Err(e) = cx.set_interest(interest) {
@@ -245,7 +253,7 @@ impl<'s, C: Serve> Conn<'s, C> {
             return None;
         }
         let idle = self.settings.options.idle_timeout().map(|idle| now + idle);
-        self.request_deadline = match C::request_timeout(&self.settings.config) {
+        self.request_deadline = match M::request_timeout(&self.settings.config) {
             Some(limit) if self.message.mid_request() => {
                 Some(self.request_deadline.unwrap_or(now + limit))
             }
@@ -259,7 +267,7 @@ impl<'s, C: Serve> Conn<'s, C> {
 
     /// The deadline passed: the grace period of a closing or stopping
     /// connection, a request that took too long, or the idle timeout.
-    fn on_deadline(&mut self, cx: &mut Context<'_, Entry<'s, C>>) {
+    fn on_deadline(&mut self, cx: &mut Context<'_, Registration<'s, M>>) {
         let addr = Addr(self.message.addr());
         if self.lingering {
             // It printed its closing line already; its answers are sent.
@@ -276,7 +284,7 @@ impl<'s, C: Serve> Conn<'s, C> {
         }
         match (
             self.request_deadline,
-            C::request_timeout(&self.settings.config),
+            M::request_timeout(&self.settings.config),
         ) {
             (Some(at), Some(limit)) if at <= cx.now() => say::error(format_args!(
                 "request from {addr} not complete within {} s; closing the connection",
@@ -298,7 +306,7 @@ impl<'s, C: Serve> Conn<'s, C> {
     /// returns EOF), send FIN after the answers (`shutdown(SHUT_WR)`), read
     /// and discard what the peer still sends until its EOF, within the
     /// grace period, and only then close.
-    fn start_lingering(&mut self, cx: &mut Context<'_, Entry<'s, C>>) {
+    fn start_lingering(&mut self, cx: &mut Context<'_, Registration<'s, M>>) {
         if self.discard_input() == Discarded::Eof {
             cx.close();
             return;
@@ -315,7 +323,7 @@ impl<'s, C: Serve> Conn<'s, C> {
     }
 
     /// A lingering connection's event: discard input until the peer's EOF.
-    fn linger(&mut self, cx: &mut Context<'_, Entry<'s, C>>) {
+    fn linger(&mut self, cx: &mut Context<'_, Registration<'s, M>>) {
         if self.discard_input() == Discarded::Eof {
             cx.close();
         }
@@ -341,7 +349,7 @@ impl<'s, C: Serve> Conn<'s, C> {
     }
 }
 
-/// What [`Conn::discard_input`] found.
+/// What [`Connection::discard_input`] found.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 enum Discarded {
     /// The peer has not closed its side: more may come, even if nothing
@@ -367,9 +375,9 @@ fn allow(lines: &Mutex<RateLimit>, now: Instant) -> Option<Held> {
         .allow(now)
 }
 
-impl<'s, C: Serve> Acceptor<'s, C> {
+impl<'s, M: Serve> Acceptor<'s, M> {
     /// Accepts what waits in the backlog, registering each new connection.
-    fn accept_wrapper(&mut self, cx: &mut Context<'_, Entry<'s, C>>) {
+    fn accept_wrapper(&mut self, cx: &mut Context<'_, Registration<'s, M>>) {
         let settings = self.settings;
         let say = settings.say();
         for _ in 0..ACCEPT_BATCH {
@@ -387,9 +395,10 @@ impl<'s, C: Serve> Acceptor<'s, C> {
                         say::error(format_args!("connection from {}: {e}", Addr(addr)));
                         continue;
                     }
-                    let conn = Conn::new(C::accept(sock, addr, &settings.config), settings);
+                    let connection =
+                        Connection::new(M::accept(sock, addr, &settings.config), settings);
                     // READ: a new connection waits for its peer's first bytes.
-                    match cx.register(Entry::Conn(conn), Interest::READ) {
+                    match cx.register(Registration::Connection(connection), Interest::READ) {
                         Ok(token) => {
                             if let Some(idle) = settings.options.idle_timeout() {
                                 cx.set_deadline_of(token, Some(cx.now() + idle));
@@ -426,13 +435,13 @@ impl<'s, C: Serve> Acceptor<'s, C> {
         }
     }
 
-    fn pause(&mut self, cx: &mut Context<'_, Entry<'s, C>>, why: Pause) {
+    fn pause(&mut self, cx: &mut Context<'_, Registration<'s, M>>, why: Pause) {
         if cx.set_interest(Interest::NONE).is_ok() {
             self.paused = Some(why);
         }
     }
 
-    fn resume(&mut self, cx: &mut Context<'_, Entry<'s, C>>) {
+    fn resume(&mut self, cx: &mut Context<'_, Registration<'s, M>>) {
         if cx.set_interest(Interest::READ).is_ok() {
             self.paused = None;
         }
@@ -443,13 +452,13 @@ impl<'s, C: Serve> Acceptor<'s, C> {
 /// loop per worker, prints `listening on ...` once every worker can take
 /// signals, and after a signal prints the shutdown line. Returns the exit
 /// status.
-pub fn serve<C: Serve>(
+pub fn serve<M: Serve>(
     host: &str,
     port: u16,
     options: ServerOptions,
-    config: C::Config,
+    config: M::Config,
 ) -> ExitCode {
-    match start::<C>(host, port, options, config) {
+    match start::<M>(host, port, options, config) {
         Ok(()) => {
             say::always(format_args!("caught keyboard interrupt, exiting"));
             ExitCode::SUCCESS
@@ -461,11 +470,11 @@ pub fn serve<C: Serve>(
     }
 }
 
-fn start<C: Serve>(
+fn start<M: Serve>(
     host: &str,
     port: u16,
     options: ServerOptions,
-    config: C::Config,
+    config: M::Config,
 ) -> io::Result<()> {
     let addr = resolve(host, port).map_err(io::Error::other)?;
     let workers = options.workers.get();
@@ -473,7 +482,7 @@ fn start<C: Serve>(
     // Room for every connection, the listeners, and the loops' own fds.
     let wanted = (max + 64 * workers) as u64;
     let _ = net::raise_fd_limit(wanted); // best-effort: short of fds, accept pauses
-    let settings: Settings<C> = Settings { options, config };
+    let settings: Settings<M> = Settings { options, config };
     let listeners = bind_listeners(addr, workers)?;
     let bound = listeners[0].local_addr()?;
     let per_worker = max.div_ceil(workers);
@@ -549,9 +558,9 @@ fn bind_listeners(addr: SocketAddr, workers: usize) -> io::Result<Vec<TcpListene
 }
 
 /// One worker: an event loop with its listener, until a signal drains it.
-fn run_worker<C: Serve>(
+fn run_worker<M: Serve>(
     listener: TcpListener,
-    settings: &Settings<C>,
+    settings: &Settings<M>,
     max_connections: usize,
     ready: mpsc::Sender<io::Result<()>>,
 ) -> io::Result<()> {
@@ -565,7 +574,7 @@ fn run_worker<C: Serve>(
             max_connections,
             paused: None,
         };
-        let token = event_loop.register(Entry::Listener(acceptor), Interest::READ)?;
+        let token = event_loop.register(Registration::Listener(acceptor), Interest::READ)?;
         io::Result::Ok((event_loop, token))
     })();
     let (mut event_loop, listener) = match setup {
@@ -579,7 +588,7 @@ fn run_worker<C: Serve>(
         }
     };
     let workers = settings.options.workers.get();
-    let budget = C::max_buffered_bytes(&settings.config) / workers;
+    let budget = M::max_buffered_bytes(&settings.config) / workers;
     with_budget(|b| b.set_limit(budget));
     loop {
         event_loop.turn(None)?;
@@ -593,15 +602,15 @@ fn run_worker<C: Serve>(
 
 /// A listener paused at `--max-connections` resumes once a connection has
 /// closed (checked after each turn: one slot lookup).
-fn resume_if_room<C: Serve>(
-    event_loop: &mut EventLoop<Entry<'_, C>>,
+fn resume_if_room<M: Serve>(
+    event_loop: &mut EventLoop<Registration<'_, M>>,
     listener: Token,
     max_connections: usize,
 ) -> io::Result<()> {
     if event_loop.len() > max_connections {
         return Ok(());
     }
-    if let Some(Entry::Listener(acceptor)) = event_loop.get_mut(listener) {
+    if let Some(Registration::Listener(acceptor)) = event_loop.get_mut(listener) {
         if acceptor.paused == Some(Pause::Full) {
             acceptor.paused = None;
             event_loop.set_interest(listener, Interest::READ)?;
@@ -613,19 +622,19 @@ fn resume_if_room<C: Serve>(
 /// Connections parked for room in the buffer budget are read again, in the
 /// order they parked, as far as the room freed this turn goes (checked
 /// after each turn; nothing to do in the usual case of no parked one).
-fn unpark<C: Serve>(event_loop: &mut EventLoop<Entry<'_, C>>) {
+fn unpark<M: Serve>(event_loop: &mut EventLoop<Registration<'_, M>>) {
     with_budget(|budget| {
         while let Some(token) = budget.next_parked() {
             // A connection closed while parked has left a stale token.
-            let Some(Entry::Conn(conn)) = event_loop.get_mut(token) else {
+            let Some(Registration::Connection(connection)) = event_loop.get_mut(token) else {
                 continue;
             };
-            let Some(next) = conn.message.unpark() else {
+            let Some(next) = connection.message.unpark() else {
                 budget.unpark_failed(token);
                 return;
             };
-            conn.queued = false;
-            let deadline = conn.deadline(Instant::now());
+            connection.queued = false;
+            let deadline = connection.deadline(Instant::now());
             let Next::Wait(interest) = next else {
                 event_loop.close(token);
                 continue;
@@ -642,17 +651,20 @@ fn unpark<C: Serve>(event_loop: &mut EventLoop<Entry<'_, C>>) {
 /// answers it owes, shuts down its side and waits for the peer's EOF, all
 /// within one grace period that nothing extends. A second signal stops at
 /// once.
-fn drain<C: Serve>(event_loop: &mut EventLoop<Entry<'_, C>>, listener: Token) -> io::Result<()> {
+fn drain<M: Serve>(
+    event_loop: &mut EventLoop<Registration<'_, M>>,
+    listener: Token,
+) -> io::Result<()> {
     let stop_at = Instant::now() + DRAIN_GRACE;
     event_loop.close(listener);
-    event_loop.for_each(|entry, cx| {
-        if let Entry::Conn(conn) = entry {
-            conn.stop_at = Some(stop_at);
-            if conn.lingering {
+    event_loop.for_each(|registration, cx| {
+        if let Registration::Connection(connection) = registration {
+            connection.stop_at = Some(stop_at);
+            if connection.lingering {
                 cx.set_deadline(Some(stop_at));
             } else {
-                let next = conn.message.drain();
-                conn.apply(next, cx);
+                let next = connection.message.drain();
+                connection.apply(next, cx);
             }
         }
     });
