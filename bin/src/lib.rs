@@ -23,4 +23,7 @@ pub mod pyrepr;
 pub mod ratelimit;
 pub mod say;
 pub mod server;
-pub mod sim;
+// Test support (the property tests' and fuzz targets' driver), not part of
+// the programs' API: public only so that `tests/` and `fuzz/` can use it.
+#[doc(hidden)]
+pub mod testing;

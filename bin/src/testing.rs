@@ -1,6 +1,7 @@
-//! Driving the per-connection state machines with no network: an in-memory
-//! socket double and the invariants every run must keep. Used by the
-//! property tests and the fuzz targets (`bin/fuzz/`).
+//! Test support, hidden from the docs: driving the servers' [`Message`]s
+//! with no network, over an in-memory socket double, checking the
+//! invariants every run must keep. Used by the property tests
+//! (`tests/state_machine.rs`) and the fuzz targets (`fuzz/`).
 //!
 //! A script of [`Step`]s says, for each readiness event, how many more bytes
 //! the peer has delivered, how much room the kernel's send buffer has (zero
