@@ -16,7 +16,6 @@ pub mod budget;
 pub mod buffers;
 pub mod cli;
 pub mod client;
-pub mod loadgen;
 pub mod message;
 pub mod outbox;
 pub mod pyrepr;

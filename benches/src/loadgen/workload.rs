@@ -18,7 +18,7 @@ pub struct Workload {
 }
 
 /// The largest read a connection makes (the scratch buffer's size).
-const MAX_READ: usize = crate::buffers::READ_SIZE;
+const MAX_READ: usize = sockets::buffers::READ_SIZE;
 
 impl Workload {
     /// Echo: `size`-byte messages of a pattern that doesn't repeat within

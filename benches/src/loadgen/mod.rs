@@ -28,9 +28,9 @@ use std::time::{Duration, Instant};
 use clap::{Parser, ValueEnum};
 use reactor::EventLoop;
 
-use crate::cli::parse_seconds;
-use crate::say;
 use conn::{LoadConn, Shared};
+use sockets::cli::parse_seconds;
+use sockets::say;
 pub use stats::{cpu_seconds_of_pid, own_cpu_seconds, Report, Stats};
 pub use workload::Workload;
 

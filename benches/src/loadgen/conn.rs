@@ -14,8 +14,8 @@ use reactor::{Context, Handler, Interest, Ready, Token};
 
 use super::stats::Stats;
 use super::workload::Workload;
-use crate::buffers::with_buffers;
-use crate::outbox::send_some;
+use sockets::buffers::with_buffers;
+use sockets::outbox::send_some;
 
 /// What every connection of a run shares.
 #[derive(Debug)]
@@ -86,7 +86,7 @@ impl LoadConn {
         // Requests in flight here will never be answered.
         stats.lost += self.sent_at.len() as u64;
         if stats.errors <= 10 {
-            crate::say::error(format_args!("connection to {}: {what}", self.shared.addr));
+            sockets::say::error(format_args!("connection to {}: {what}", self.shared.addr));
         }
         cx.close();
     }
@@ -191,7 +191,7 @@ impl Handler for LoadConn {
                 }) {
                     let mut stats = shared.stats.borrow_mut();
                     stats.errors += 1;
-                    crate::say::error(format_args!("connection to {}: {e}", shared.addr));
+                    sockets::say::error(format_args!("connection to {}: {e}", shared.addr));
                 }
                 return;
             }
