@@ -8,3 +8,4 @@ pub mod mio_pingpong;
 pub mod peers;
 pub mod pingpong;
 pub mod pingpong_compare;
+pub mod workload;
