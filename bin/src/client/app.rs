@@ -8,11 +8,11 @@
 //! the three stages; `process_response` prints each answer, and the
 //! connection closes once every answer is in.
 
-use std::io::{self, ErrorKind, Read, Write};
+use std::io::{ErrorKind, Read, Write};
 use std::net::SocketAddr;
 
 use proto::{BufferedDecoder, PyBytes, Reply, Value};
-use reactor::{Interest, Ready};
+use reactor::Interest;
 
 use crate::buffers::Buffers;
 use crate::message::{Message, Next};
@@ -69,70 +69,6 @@ impl<S: Read + Write> ClientMessage<S> {
         self.request.len() * self.repeat
     }
 
-    fn failure(&self, e: io::Error) -> String {
-        format!("{}: {e}", self.describe())
-    }
-
-    /// Queues the request the first time, then sends what the kernel takes
-    /// of its copies.
-    fn write(&mut self, say: Say) -> io::Result<()> {
-        if !self.request_queued {
-            self.queue_request();
-        }
-        while self.sent < self.total() {
-            let offset = self.sent % self.request.len();
-            if offset == 0 {
-                say.event(format_args!(
-                    "sending {} to {}",
-                    PyBytes(&self.request),
-                    Addr(self.addr)
-                ));
-            }
-            let n = send_some(&mut self.sock, &self.request[offset..])?;
-            self.sent += n;
-            if n < self.request.len() - offset {
-                break; // the kernel's buffer is full: wait for WRITE
-            }
-        }
-        Ok(())
-    }
-
-    /// Reads what arrived and answers each whole response; `Some(Close)`
-    /// once every answer is in.
-    fn read(&mut self, say: Say) -> Result<Option<Next>, String> {
-        match self.responses.read_from(&mut self.sock) {
-            Ok(0) => {
-                return Err(format!(
-                    "connection to {} closed by the server before {} arrived",
-                    Addr(self.addr),
-                    if self.repeat == 1 {
-                        "the answer".to_string()
-                    } else {
-                        format!("all answers ({} of {})", self.answered, self.repeat)
-                    }
-                ))
-            }
-            Ok(_) => {}
-            Err(e) if matches!(e.kind(), ErrorKind::WouldBlock | ErrorKind::Interrupted) => {
-                return Ok(None)
-            }
-            Err(e) => return Err(self.failure(e)),
-        }
-        let addr = self.addr;
-        let bad = |e: proto::Error| format!("bad response from {}: {e}", Addr(addr));
-        while let Some(response) = self.responses.next_message().map_err(bad)? {
-            // An associated function, not a method: `response` borrows the
-            // decoder.
-            Self::process_response(&response, addr, say).map_err(bad)?;
-            self.answered += 1;
-        }
-        if self.answered >= self.repeat {
-            say.event(format_args!("closing connection to {}", Addr(addr)));
-            return Ok(Some(Next::Close));
-        }
-        Ok(None)
-    }
-
     /// The content stage: prints one response from `addr` as the
     /// tutorial's client does.
     fn process_response(
@@ -166,42 +102,89 @@ impl<S: Read + Write> ClientMessage<S> {
 impl<S: Read + Write> Message for ClientMessage<S> {
     type Socket = S;
 
-    fn sock(&self) -> &S {
-        &self.sock
-    }
-
-    fn addr(&self) -> SocketAddr {
-        self.addr
-    }
-
-    fn describe(&self) -> String {
-        format!("connection to {}", Addr(self.addr))
-    }
-
-    /// Sends the request if writable, reads the answers if readable. The
-    /// interest switch: READ and WRITE until the request is out, then READ
-    /// (the tutorial's `_set_selector_events_mask("r")`).
-    fn process_events(&mut self, ready: Ready, _: &mut Buffers, say: Say) -> Result<Next, String> {
-        if ready.is_writable() {
-            self.write(say).map_err(|e| self.failure(e))?;
+    /// Reads what arrived and answers each whole response; every answer in
+    /// closes the connection.
+    fn read(&mut self, _: &mut Buffers, say: Say) -> Result<(), String> {
+        match self.responses.read_from(&mut self.sock) {
+            Ok(0) => {
+                return Err(format!(
+                    "{} closed by the server before {} arrived",
+                    self.describe(),
+                    if self.repeat == 1 {
+                        "the answer".to_string()
+                    } else {
+                        format!("all answers ({} of {})", self.answered, self.repeat)
+                    }
+                ))
+            }
+            Ok(_) => {}
+            Err(e) if matches!(e.kind(), ErrorKind::WouldBlock | ErrorKind::Interrupted) => {
+                return Ok(())
+            }
+            Err(e) => return Err(self.failure(e)),
         }
-        if ready.is_readable() {
-            if let Some(next) = self.read(say)? {
-                return Ok(next);
+        let addr = self.addr;
+        let bad = |e: proto::Error| format!("bad response from {}: {e}", Addr(addr));
+        while let Some(response) = self.responses.next_message().map_err(bad)? {
+            // An associated function, not a method: `response` borrows the
+            // decoder.
+            Self::process_response(&response, addr, say).map_err(bad)?;
+            self.answered += 1;
+        }
+        if self.answered >= self.repeat {
+            say.event(format_args!("closing connection to {}", Addr(addr)));
+        }
+        Ok(())
+    }
+
+    /// Queues the request the first time (the tutorial's
+    /// `queue_request`), then sends what the kernel takes of its copies.
+    fn write(&mut self, say: Say) -> Result<(), String> {
+        if !self.request_queued {
+            self.queue_request();
+        }
+        while self.sent < self.total() {
+            let offset = self.sent % self.request.len();
+            if offset == 0 {
+                say.event(format_args!(
+                    "sending {} to {}",
+                    PyBytes(&self.request),
+                    Addr(self.addr)
+                ));
+            }
+            let sent = send_some(&mut self.sock, &self.request[offset..]);
+            let n = sent.map_err(|e| self.failure(e))?;
+            self.sent += n;
+            if n < self.request.len() - offset {
+                break; // the kernel's buffer is full: wait for WRITE
             }
         }
-        Ok(Next::Wait(
-            if self.request_queued && self.sent == self.total() {
-                Interest::READ
-            } else {
-                Interest::READ_WRITE
-            },
-        ))
+        Ok(())
+    }
+
+    /// READ and WRITE until the request is out, then READ (the tutorial's
+    /// `_set_selector_events_mask("r")`); close once every answer is in.
+    fn next(&self) -> Next {
+        if self.answered >= self.repeat {
+            Next::Close
+        } else if self.request_queued && self.sent == self.total() {
+            Next::Wait(Interest::READ)
+        } else {
+            Next::Wait(Interest::READ_WRITE)
+        }
     }
 
     /// The request and the start of an answer not yet whole (the
     /// decoder's own buffer: answers are small).
     fn buffered(&self) -> usize {
         self.request.len() + self.responses.pending().len()
+    }
+
+    fn sock(&self) -> &S {
+        &self.sock
+    }
+
+    fn describe(&self) -> String {
+        format!("connection to {}", Addr(self.addr))
     }
 }

@@ -11,7 +11,7 @@ use std::io::{self, ErrorKind, Read, Write};
 use std::net::SocketAddr;
 
 use proto::PyBytes as Bytes;
-use reactor::{Interest, Ready};
+use reactor::Interest;
 
 use crate::buffers::Buffers;
 use crate::message::{Message, Next};
@@ -53,13 +53,41 @@ impl<S: Read + Write> MulticonnMessage<S> {
     pub fn msg_total() -> usize {
         MESSAGES.iter().map(|m| m.len()).sum()
     }
+}
 
-    fn failure(&self, e: io::Error) -> String {
-        format!("{}: {e}", self.describe())
+impl<S: Read + Write> Message for MulticonnMessage<S> {
+    type Socket = S;
+
+    /// Counts what comes back; every byte back closes the connection.
+    fn read(&mut self, bufs: &mut Buffers, say: Say) -> Result<(), String> {
+        match self.sock.read(&mut bufs.scratch) {
+            Ok(0) => Err(self.failure(io::Error::new(
+                ErrorKind::UnexpectedEof,
+                format!(
+                    "closed by the server after {} of {} bytes",
+                    self.recv_total,
+                    Self::msg_total()
+                ),
+            ))),
+            Ok(n) => {
+                say.event(format_args!(
+                    "received {} from connection {}",
+                    Bytes(&bufs.scratch[..n]),
+                    self.connid
+                ));
+                self.recv_total += n;
+                if self.recv_total >= Self::msg_total() {
+                    say.event(format_args!("closing connection {}", self.connid));
+                }
+                Ok(())
+            }
+            Err(e) if matches!(e.kind(), ErrorKind::WouldBlock | ErrorKind::Interrupted) => Ok(()),
+            Err(e) => Err(self.failure(e)),
+        }
     }
 
     /// Sends (the rest of) the next message: one message per event.
-    fn write(&mut self, say: Say) -> io::Result<()> {
+    fn write(&mut self, say: Say) -> Result<(), String> {
         let Some(message) = MESSAGES.get(self.next_message) else {
             return Ok(());
         };
@@ -70,7 +98,8 @@ impl<S: Read + Write> MulticonnMessage<S> {
                 self.connid
             ));
         }
-        self.outb_sent += send_some(&mut self.sock, &message[self.outb_sent..])?;
+        let sent = send_some(&mut self.sock, &message[self.outb_sent..]);
+        self.outb_sent += sent.map_err(|e| self.failure(e))?;
         if self.outb_sent == message.len() {
             self.next_message += 1;
             self.outb_sent = 0;
@@ -78,80 +107,29 @@ impl<S: Read + Write> MulticonnMessage<S> {
         Ok(())
     }
 
-    /// Reads what arrived; `Some(Close)` once everything is back.
-    fn read(&mut self, scratch: &mut [u8], say: Say) -> io::Result<Option<Next>> {
-        match self.sock.read(scratch) {
-            Ok(0) => Err(io::Error::new(
-                ErrorKind::UnexpectedEof,
-                format!(
-                    "closed by the server after {} of {} bytes",
-                    self.recv_total,
-                    Self::msg_total()
-                ),
-            )),
-            Ok(n) => {
-                say.event(format_args!(
-                    "received {} from connection {}",
-                    Bytes(&scratch[..n]),
-                    self.connid
-                ));
-                self.recv_total += n;
-                if self.recv_total >= Self::msg_total() {
-                    say.event(format_args!("closing connection {}", self.connid));
-                    return Ok(Some(Next::Close));
-                }
-                Ok(None)
-            }
-            Err(e) if matches!(e.kind(), ErrorKind::WouldBlock | ErrorKind::Interrupted) => {
-                Ok(None)
-            }
-            Err(e) => Err(e),
-        }
-    }
-}
-
-impl<S: Read + Write> Message for MulticonnMessage<S> {
-    type Socket = S;
-
-    fn sock(&self) -> &S {
-        &self.sock
-    }
-
-    fn addr(&self) -> SocketAddr {
-        self.addr
-    }
-
-    fn describe(&self) -> String {
-        format!("connection {} to {}", self.connid, Addr(self.addr))
-    }
-
-    /// Sends the next message if writable, reads the echo if readable; READ
-    /// and WRITE until every message is out, then READ.
-    fn process_events(
-        &mut self,
-        ready: Ready,
-        bufs: &mut Buffers,
-        say: Say,
-    ) -> Result<Next, String> {
-        if ready.is_writable() {
-            self.write(say).map_err(|e| self.failure(e))?;
-        }
-        if ready.is_readable() {
-            let read = self.read(&mut bufs.scratch, say);
-            if let Some(next) = read.map_err(|e| self.failure(e))? {
-                return Ok(next);
-            }
-        }
-        Ok(Next::Wait(if self.next_message < MESSAGES.len() {
-            Interest::READ_WRITE
+    /// READ and WRITE until every message is out, then READ; close once
+    /// everything is back.
+    fn next(&self) -> Next {
+        if self.recv_total >= Self::msg_total() {
+            Next::Close
+        } else if self.next_message < MESSAGES.len() {
+            Next::Wait(Interest::READ_WRITE)
         } else {
-            Interest::READ
-        }))
+            Next::Wait(Interest::READ)
+        }
     }
 
     /// Nothing: the messages are constants, and what comes back is counted,
     /// not kept.
     fn buffered(&self) -> usize {
         0
+    }
+
+    fn sock(&self) -> &S {
+        &self.sock
+    }
+
+    fn describe(&self) -> String {
+        format!("connection {} to {}", self.connid, Addr(self.addr))
     }
 }

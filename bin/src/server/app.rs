@@ -15,7 +15,7 @@ use std::time::Duration;
 
 use proto::{Decoder, PyBytes, Status, Value};
 use reactor::net::TcpStream;
-use reactor::{Interest, Ready};
+use reactor::Interest;
 
 use super::Serve;
 use crate::budget::{with_budget, Share};
@@ -80,7 +80,9 @@ impl<S: Read + Write> ServerMessage<S> {
         })
     }
 
-    fn read(&mut self, bufs: &mut Buffers, say: Say) -> io::Result<()> {
+    /// One `recv` (the tutorial's `_read`), then every whole request it
+    /// completes is answered: the tutorial's three stages, in the decoder.
+    fn read_requests(&mut self, bufs: &mut Buffers, say: Say) -> io::Result<()> {
         let len = self.read_len();
         if len == 0 {
             self.parked = true;
@@ -214,24 +216,6 @@ impl<S: Read + Write> ServerMessage<S> {
             )),
         }
     }
-
-    fn write(&mut self) -> io::Result<()> {
-        self.outbox.flush(&mut self.sock).map(drop)
-    }
-
-    /// The interest switch: WRITE while answers are owed, READ otherwise;
-    /// close once reading is over and nothing is owed.
-    fn next(&self) -> Next {
-        if !self.outbox.is_empty() {
-            Next::Wait(Interest::WRITE)
-        } else if self.done_reading {
-            Next::Close
-        } else if self.parked {
-            Next::Wait(Interest::NONE)
-        } else {
-            Next::Wait(Interest::READ)
-        }
-    }
 }
 
 /// What every app connection shares.
@@ -248,43 +232,46 @@ pub struct AppConfig {
 impl<S: Read + Write> Message for ServerMessage<S> {
     type Socket = S;
 
-    fn sock(&self) -> &S {
-        &self.sock
-    }
-
-    fn addr(&self) -> SocketAddr {
-        self.addr
-    }
-
-    fn describe(&self) -> String {
-        format!("connection from {}", Addr(self.addr))
-    }
-
-    /// Writes what is owed if writable; reads if readable, nothing is owed
-    /// and reading is not over.
-    fn process_events(
-        &mut self,
-        ready: Ready,
-        bufs: &mut Buffers,
-        say: Say,
-    ) -> Result<Next, String> {
-        if ready.is_writable() {
-            self.write()
-                .map_err(|e| format!("{}: {e}", self.describe()))?;
+    /// Reads requests and answers them, unless answers are owed or reading
+    /// is over: a peer that pipelines and never reads fills its own
+    /// buffers, not ours.
+    fn read(&mut self, bufs: &mut Buffers, say: Say) -> Result<(), String> {
+        if self.outbox.is_empty() && !self.done_reading {
+            let read = self.read_requests(bufs, say);
+            read.map_err(|e| self.failure(e))?;
         }
-        // Nothing more is read while answers are owed: a peer that
-        // pipelines and never reads fills its own buffers, not ours.
-        if ready.is_readable() && self.outbox.is_empty() && !self.done_reading {
-            self.read(bufs, say)
-                .map_err(|e| format!("{}: {e}", self.describe()))?;
-        }
-        Ok(self.next())
+        Ok(())
+    }
+
+    /// The tutorial's `_write`: what the kernel takes of the answers owed.
+    fn write(&mut self, _: Say) -> Result<(), String> {
+        let flushed = self.outbox.flush(&mut self.sock);
+        flushed.map(drop).map_err(|e| self.failure(e))
+    }
+
+    /// WRITE while answers are owed, READ otherwise (NONE while parked);
+    /// close once reading is over and nothing is owed.
+    fn next(&self) -> Next {
+        let then = if self.parked {
+            Interest::NONE
+        } else {
+            Interest::READ
+        };
+        self.outbox.next(self.done_reading, then)
     }
 
     /// A partial request and unsent answers: bounded by one request plus
     /// one read's answers.
     fn buffered(&self) -> usize {
         self.partial.len() + self.outbox.len()
+    }
+
+    fn sock(&self) -> &S {
+        &self.sock
+    }
+
+    fn describe(&self) -> String {
+        format!("connection from {}", Addr(self.addr))
     }
 }
 

@@ -7,12 +7,12 @@
 //! while bytes are owed, so a peer that sends and never reads fills its own
 //! kernel buffers instead of our memory.
 
-use std::io::{self, ErrorKind, Read, Write};
+use std::io::{ErrorKind, Read, Write};
 use std::net::SocketAddr;
 
 use proto::PyBytes as Bytes;
 use reactor::net::TcpStream;
-use reactor::{Interest, Ready};
+use reactor::Interest;
 
 use super::Serve;
 use crate::buffers::Buffers;
@@ -41,83 +41,60 @@ impl<S: Read + Write> EchoMessage<S> {
             peer_closed: false,
         }
     }
-
-    /// Reads into the thread's scratch buffer and echoes what came at once.
-    fn read(&mut self, scratch: &mut [u8], say: Say) -> io::Result<()> {
-        match self.sock.read(scratch) {
-            Ok(0) => self.peer_closed = true,
-            Ok(n) => {
-                let data = &scratch[..n];
-                say.event(format_args!(
-                    "echoing {} to {}",
-                    Bytes(data),
-                    Addr(self.addr)
-                ));
-                self.outbox.send(&mut self.sock, data)?;
-            }
-            // Spurious readiness or a signal: level-triggered, so we will be
-            // told again if there is something to read.
-            Err(e) if matches!(e.kind(), ErrorKind::WouldBlock | ErrorKind::Interrupted) => {}
-            Err(e) => return Err(e),
-        }
-        Ok(())
-    }
-
-    fn write(&mut self) -> io::Result<()> {
-        self.outbox.flush(&mut self.sock).map(drop)
-    }
-
-    /// The interest switch: WRITE while bytes are owed (and nothing more is
-    /// read until they are sent), READ otherwise; close once the peer has
-    /// closed its side and everything it sent is back.
-    fn next(&self) -> Next {
-        if !self.outbox.is_empty() {
-            Next::Wait(Interest::WRITE)
-        } else if self.peer_closed {
-            Next::Close
-        } else {
-            Next::Wait(Interest::READ)
-        }
-    }
 }
 
 impl<S: Read + Write> Message for EchoMessage<S> {
     type Socket = S;
 
-    fn sock(&self) -> &S {
-        &self.sock
-    }
-
-    fn addr(&self) -> SocketAddr {
-        self.addr
-    }
-
-    fn describe(&self) -> String {
-        format!("connection from {}", Addr(self.addr))
-    }
-
-    /// Writes what is owed if writable; reads if readable and nothing is
-    /// owed.
-    fn process_events(
-        &mut self,
-        ready: Ready,
-        bufs: &mut Buffers,
-        say: Say,
-    ) -> Result<Next, String> {
-        if ready.is_writable() {
-            self.write()
-                .map_err(|e| format!("{}: {e}", self.describe()))?;
+    /// Reads into the thread's scratch buffer and echoes what came at once;
+    /// reads nothing while bytes are owed.
+    fn read(&mut self, bufs: &mut Buffers, say: Say) -> Result<(), String> {
+        if !self.outbox.is_empty() {
+            return Ok(());
         }
-        if ready.is_readable() && self.outbox.is_empty() {
-            self.read(&mut bufs.scratch, say)
-                .map_err(|e| format!("{}: {e}", self.describe()))?;
+        match self.sock.read(&mut bufs.scratch) {
+            Ok(0) => self.peer_closed = true,
+            Ok(n) => {
+                let data = &bufs.scratch[..n];
+                say.event(format_args!(
+                    "echoing {} to {}",
+                    Bytes(data),
+                    Addr(self.addr)
+                ));
+                let sent = self.outbox.send(&mut self.sock, data);
+                sent.map_err(|e| self.failure(e))?;
+            }
+            // Spurious readiness or a signal: level-triggered, so we will be
+            // told again if there is something to read.
+            Err(e) if matches!(e.kind(), ErrorKind::WouldBlock | ErrorKind::Interrupted) => {}
+            Err(e) => return Err(self.failure(e)),
         }
-        Ok(self.next())
+        Ok(())
+    }
+
+    fn write(&mut self, _: Say) -> Result<(), String> {
+        let flushed = self.outbox.flush(&mut self.sock);
+        flushed.map(drop).map_err(|e| self.failure(e))
+    }
+
+    /// WRITE while bytes are owed (and nothing more is read until they are
+    /// sent), READ otherwise; close once the peer has closed its side and
+    /// everything it sent is back.
+    fn next(&self) -> Next {
+        self.outbox.next(self.peer_closed, Interest::READ)
     }
 
     /// What is owed: at most one read's worth.
     fn buffered(&self) -> usize {
         self.outbox.len()
+    }
+
+    fn sock(&self) -> &S {
+        &self.sock
+    }
+
+    fn describe(&self) -> String {
+        format!("connection from {}", Addr(self.addr))
     }
 }
 

@@ -147,6 +147,8 @@ enum Pause {
 #[derive(Debug)]
 pub struct Connection<'s, M: Serve> {
     message: M,
+    /// The peer, for the server's own lines.
+    addr: SocketAddr,
     settings: &'s Settings<M>,
     /// Half-closed after its last answer, reading and discarding what the
     /// peer still sends until its EOF (or the grace period ends).
@@ -203,9 +205,10 @@ impl<M: Serve> Handler for Registration<'_, M> {
 }
 
 impl<'s, M: Serve> Connection<'s, M> {
-    fn new(message: M, settings: &'s Settings<M>) -> Self {
+    fn new(message: M, addr: SocketAddr, settings: &'s Settings<M>) -> Self {
         Connection {
             message,
+            addr,
             settings,
             lingering: false,
             request_deadline: None,
@@ -231,10 +234,9 @@ impl<'s, M: Serve> Connection<'s, M> {
                 cx.set_deadline(self.deadline(cx.now()));
             }
             Next::Close => {
-                self.settings.say().event(format_args!(
-                    "closing connection to {}",
-                    Addr(self.message.addr())
-                ));
+                self.settings
+                    .say()
+                    .event(format_args!("closing connection to {}", Addr(self.addr)));
                 self.start_lingering(cx);
             }
         }
@@ -268,7 +270,7 @@ impl<'s, M: Serve> Connection<'s, M> {
     /// The deadline passed: the grace period of a closing or stopping
     /// connection, a request that took too long, or the idle timeout.
     fn on_deadline(&mut self, cx: &mut Context<'_, Registration<'s, M>>) {
-        let addr = Addr(self.message.addr());
+        let addr = Addr(self.addr);
         if self.lingering {
             // It printed its closing line already; its answers are sent.
             cx.close();
@@ -396,7 +398,7 @@ impl<'s, M: Serve> Acceptor<'s, M> {
                         continue;
                     }
                     let connection =
-                        Connection::new(M::accept(sock, addr, &settings.config), settings);
+                        Connection::new(M::accept(sock, addr, &settings.config), addr, settings);
                     // READ: a new connection waits for its peer's first bytes.
                     match cx.register(Registration::Connection(connection), Interest::READ) {
                         Ok(token) => {
