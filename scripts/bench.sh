@@ -39,7 +39,7 @@ fi
 echo_cells=("64 1" "64 16" "4096 16")
 app_depths=(1 16)
 
-cargo build --release -q -p sockets -p benches --bins
+cargo build --release -q -p sockets -p benches --bins # loadgen, peer-server: benches
 bin=target/release
 out=target/bench-report
 mkdir -p "$out"

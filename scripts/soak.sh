@@ -33,6 +33,7 @@ done
 
 if [ -z "$bin" ]; then
   cargo build --release -q -p sockets
+  cargo build --release -q -p benches --bin loadgen
   bin=target/release
 fi
 work=$(mktemp -d)

@@ -16,8 +16,8 @@ use std::time::Duration;
 
 mod common;
 
-use benches::peers::client::Workload;
 use benches::peers::spawn::{split_cpus, workspace_program, Server};
+use benches::workload::Workload;
 use criterion::{criterion_group, criterion_main, Criterion};
 
 /// (connections, requests in flight per connection, requests per iteration)
@@ -38,7 +38,7 @@ fn app(c: &mut Criterion) {
             Server::spawn_on(peer, &["tokio-app", "127.0.0.1", "0"], cpu).expect("tokio-app"),
         ),
     ];
-    let workload = Workload::app("search", "morpheus");
+    let workload = Workload::app("search", "morpheus").expect("our own request");
     for (conns, depth, k) in LOADS {
         let name = format!("app_{conns}conn_d{depth}_morpheus");
         common::compare(c, name, (conns, depth, k), &workload, &mut servers);

@@ -23,8 +23,8 @@ use std::time::Duration;
 
 mod common;
 
-use benches::peers::client::Workload;
 use benches::peers::spawn::{split_cpus, workspace_program, Server};
+use benches::workload::Workload;
 use criterion::{criterion_group, criterion_main, Criterion};
 
 /// (connections, messages in flight per connection, messages per iteration)

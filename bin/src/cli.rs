@@ -190,12 +190,7 @@ pub fn parse_seconds(text: &str) -> Result<Duration, String> {
 /// Resolves HOST and PORT to the first address the system gives, as Python's
 /// `socket.bind((host, port))` does: what a server listens on.
 pub fn resolve(host: &str, port: u16) -> Result<SocketAddr, String> {
-    let mut addrs = (host, port)
-        .to_socket_addrs()
-        .map_err(|e| format!("cannot resolve host `{host}`: {e}"))?;
-    addrs
-        .next()
-        .ok_or_else(|| format!("host `{host}` has no address"))
+    resolve_all(host, port).map(|addrs| addrs[0])
 }
 
 /// Resolves HOST and PORT to every address the system gives, in its order

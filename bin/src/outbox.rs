@@ -9,6 +9,10 @@
 
 use std::io::{self, ErrorKind, Write};
 
+use reactor::Interest;
+
+use crate::message::Next;
+
 /// The unsent tail of what a connection has written.
 #[derive(Debug, Default)]
 pub struct Outbox {
@@ -40,6 +44,19 @@ impl Outbox {
             self.buf.extend_from_slice(&bytes[taken..]);
         }
         Ok(())
+    }
+
+    /// The servers' interest switch: WRITE while bytes are owed, and nothing
+    /// more read until they are sent; once they are, the close if the
+    /// connection is `done`, or else a wait for `then`.
+    pub fn next(&self, done: bool, then: Interest) -> Next {
+        if !self.is_empty() {
+            Next::Wait(Interest::WRITE)
+        } else if done {
+            Next::Close
+        } else {
+            Next::Wait(then)
+        }
     }
 
     /// Sends as much of what is owed as the kernel takes (the tutorial's

@@ -15,9 +15,9 @@ use std::net::SocketAddr;
 use std::process::{Command, ExitCode, Stdio};
 
 use common::*;
-use sockets::client::ClientMessage;
-use sockets::clients::{run_clients, ClientConn};
-use sockets::multiconn::MulticonnMessage;
+use sockets::client::app::ClientMessage;
+use sockets::client::multiconn::MulticonnMessage;
+use sockets::client::run_clients;
 use sockets::pyrepr::Addr;
 use sockets::say::{self, Say};
 
@@ -44,14 +44,14 @@ fn child_part() {
                     "starting connection {connid} to {}",
                     Addr(addr)
                 ));
-                ClientConn::Multiconn(MulticonnMessage::new(sock, connid, addr))
+                MulticonnMessage::new(sock, connid, addr)
             })
         }
         "app" => {
             let say = Say { quiet: false };
             run_clients(&addrs, 1, timeout, say, false, |_, addr, sock| {
                 say.event(format_args!("starting connection to {}", Addr(addr)));
-                ClientConn::App(ClientMessage::new(sock, addr, "search", "morpheus", 1))
+                ClientMessage::new(sock, addr, "search", "morpheus", 1)
             })
         }
         other => panic!("no client program {other:?}"),

@@ -1,11 +1,11 @@
 //! Property tests of the per-connection state machines against an
-//! in-memory socket double (`sockets::sim`): arbitrary bytes, arbitrary
+//! in-memory socket double (`sockets::testing`): arbitrary bytes, arbitrary
 //! chunking, send buffers that fill part-way, and any interleaving of
 //! readable/writable events. The fuzz targets in `bin/fuzz/` run the same
 //! checks coverage-guided.
 
 use proptest::prelude::*;
-use sockets::sim::{check_echo, check_server, Step};
+use sockets::testing::{check_echo, check_server, Step};
 
 /// Valid requests (the vectors' requests), plus bytes that break them.
 fn request_stream() -> impl Strategy<Value = Vec<u8>> {

@@ -3,8 +3,9 @@
 
 use std::time::Instant;
 
-use benches::peers::client::{Client, Workload};
+use benches::peers::client::Client;
 use benches::peers::spawn::Server;
+use benches::workload::Workload;
 use criterion::{Criterion, SamplingMode, Throughput};
 
 /// One group named `name`: each of `servers` gets `conns` connections with

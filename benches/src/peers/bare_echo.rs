@@ -11,7 +11,9 @@
 use std::io::{self, ErrorKind};
 use std::os::fd::{AsRawFd, OwnedFd, RawFd};
 
-use super::{check, set_int_option, READ_SIZE};
+use sockets::buffers::READ_SIZE;
+
+use super::{check, set_int_option};
 
 /// Events taken per `epoll_wait`.
 const MAX_EVENTS: usize = 256;

@@ -14,7 +14,7 @@ use std::os::fd::OwnedFd;
 use mio::net::{TcpListener, TcpStream};
 use mio::{Events, Interest, Poll, Token};
 
-use super::READ_SIZE;
+use sockets::buffers::READ_SIZE;
 
 /// The listener's token; connections use their slot index.
 const LISTENER: Token = Token(usize::MAX);

@@ -11,11 +11,13 @@
 //!
 //! All of them listen the same way ([`listen`]: `SO_REUSEADDR`, backlog
 //! 1024, as our servers), set `TCP_NODELAY` on every accepted socket, read
-//! at most [`READ_SIZE`] bytes at a time (as ours do), and print only the
-//! `listening on ('127.0.0.1', PORT)` line ([`announce`]). They stop on
-//! SIGINT/SIGTERM by the default action: a peer has nothing to drain.
+//! at most [`READ_SIZE`](sockets::buffers::READ_SIZE) bytes at a time, as
+//! ours do, and print only the `listening on ('127.0.0.1', PORT)` line
+//! ([`announce`]). They stop on SIGINT/SIGTERM by the default action: a
+//! peer has nothing to drain.
 //!
-//! [`client`] is the one benchmark client that drives all of them and ours;
+//! [`client`] is the criterion benches' client that drives all of them and
+//! ours (`loadgen` is the other, for `scripts/bench.sh`);
 //! [`spawn`] starts a server process and waits for its `listening on` line.
 
 #[cfg(target_os = "linux")]
@@ -28,11 +30,11 @@ pub mod tokio_app;
 pub mod tokio_echo;
 
 use std::io::{self, Write};
-use std::net::{SocketAddr, ToSocketAddrs};
+use std::net::SocketAddr;
 use std::os::fd::{FromRawFd, OwnedFd, RawFd};
 
-/// Bytes read per `read` call, the same as our servers' scratch buffer.
-pub const READ_SIZE: usize = 64 * 1024;
+use sockets::cli::resolve;
+use sockets::pyrepr::Addr;
 
 /// Pending connections the kernel queues for `accept`, as our servers ask.
 const BACKLOG: libc::c_int = 1024;
@@ -89,21 +91,13 @@ pub fn run(kind: Kind, host: &str, port: u16) -> io::Result<()> {
         Kind::TokioEcho => tokio_echo::serve,
         Kind::TokioApp => tokio_app::serve,
     };
-    let addr = resolve(host, port)?;
-    // Room for the 10,000 idle connections of the memory benchmark.
-    raise_fd_limit();
+    let addr = resolve(host, port).map_err(io::Error::other)?;
+    // Room for the 10,000 idle connections of the memory benchmark, as our
+    // servers raise it (best effort: short of fds, accept fails).
+    let _ = reactor::net::raise_fd_limit(u64::MAX);
     let listener = listen(addr)?;
     announce(local_addr(std::os::fd::AsRawFd::as_raw_fd(&listener))?)?;
     serve(listener)
-}
-
-/// HOST (a literal or a name) and PORT as a socket address: the first the
-/// resolver gives.
-pub fn resolve(host: &str, port: u16) -> io::Result<SocketAddr> {
-    (host, port)
-        .to_socket_addrs()?
-        .next()
-        .ok_or_else(|| io::Error::other(format!("{host}: no address")))
 }
 
 /// Prints `listening on ('127.0.0.1', PORT)` (Python's tuple layout, as our
@@ -111,17 +105,7 @@ pub fn resolve(host: &str, port: u16) -> io::Result<SocketAddr> {
 /// the benchmark scripts wait for this line on a pipe.
 pub fn announce(addr: SocketAddr) -> io::Result<()> {
     let mut out = io::stdout().lock();
-    match addr {
-        SocketAddr::V4(a) => writeln!(out, "listening on ('{}', {})", a.ip(), a.port())?,
-        SocketAddr::V6(a) => writeln!(
-            out,
-            "listening on ('{}', {}, {}, {})",
-            a.ip(),
-            a.port(),
-            a.flowinfo(),
-            a.scope_id()
-        )?,
-    }
+    writeln!(out, "listening on {}", Addr(addr))?;
     out.flush()
 }
 
@@ -242,20 +226,6 @@ fn sockaddr_of(addr: SocketAddr) -> (libc::sockaddr_storage, libc::socklen_t) {
     (storage, len as libc::socklen_t)
 }
 
-/// Raises the soft limit on open descriptors to the hard limit, as our
-/// servers do, so no server is measured against a lower ceiling. Best
-/// effort: on failure the old limit stays.
-fn raise_fd_limit() {
-    // SAFETY: rlimit is plain data; all zeroes is a valid value.
-    let mut limit: libc::rlimit = unsafe { std::mem::zeroed() };
-    // SAFETY: `limit` is writable for the call's duration.
-    if unsafe { libc::getrlimit(libc::RLIMIT_NOFILE, &mut limit) } == 0 {
-        limit.rlim_cur = limit.rlim_max;
-        // SAFETY: `limit` is readable for the call's duration.
-        unsafe { libc::setrlimit(libc::RLIMIT_NOFILE, &limit) };
-    }
-}
-
 /// A syscall's return value, or the error `errno` holds.
 pub fn check(res: libc::c_int) -> io::Result<libc::c_int> {
     if res < 0 {
@@ -267,8 +237,9 @@ pub fn check(res: libc::c_int) -> io::Result<libc::c_int> {
 
 #[cfg(test)]
 mod tests {
-    use super::client::{Client, Workload};
+    use super::client::Client;
     use super::*;
+    use crate::workload::Workload;
 
     /// Starts `kind` on a free loopback port in a thread of this process
     /// (the thread serves until the test process exits).
@@ -314,7 +285,7 @@ mod tests {
                 ("search", "nobody"),
                 ("echo", "binary"),
             ] {
-                let workload = Workload::app(action, value);
+                let workload = Workload::app(action, value).expect("our own request");
                 let mut client = Client::connect(addr, conns, depth, &workload).unwrap();
                 client.run(1000).unwrap();
             }

@@ -16,7 +16,7 @@ use proto::{create_response, Decoder, Status};
 use tokio::io::{AsyncReadExt, AsyncWriteExt};
 use tokio::net::TcpStream;
 
-use super::READ_SIZE;
+use sockets::buffers::READ_SIZE;
 
 /// Serves the search service on `listener` forever (until a signal kills
 /// the process).

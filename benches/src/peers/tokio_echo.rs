@@ -13,7 +13,7 @@ use std::os::fd::OwnedFd;
 use tokio::io::{AsyncReadExt, AsyncWriteExt};
 use tokio::net::TcpStream;
 
-use super::READ_SIZE;
+use sockets::buffers::READ_SIZE;
 
 /// Serves echo on `listener` forever (until a signal kills the process).
 pub fn serve(listener: OwnedFd) -> io::Result<()> {

@@ -2,11 +2,11 @@
 //! whatever the chunking, send-buffer room and event interleaving.
 //!
 //! Input layout: a script and the peer's bytes, as
-//! `sockets::sim::split_script` reads them.
+//! `sockets::testing::split_script` reads them.
 #![no_main]
 
 use libfuzzer_sys::fuzz_target;
-use sockets::sim::{check_echo, split_script};
+use sockets::testing::{check_echo, split_script};
 
 fuzz_target!(|data: &[u8]| {
     let (steps, input) = split_script(data);

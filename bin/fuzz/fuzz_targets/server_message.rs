@@ -1,12 +1,12 @@
 //! The app server's per-connection `Message` under arbitrary input,
-//! chunking, send-buffer room and event interleavings (see sockets::sim).
+//! chunking, send-buffer room and event interleavings (see sockets::testing).
 //!
 //! Input layout: a byte for the content limit, then a script and the
-//! peer's bytes as `sockets::sim::split_script` reads them.
+//! peer's bytes as `sockets::testing::split_script` reads them.
 #![no_main]
 
 use libfuzzer_sys::fuzz_target;
-use sockets::sim::{check_server, split_script};
+use sockets::testing::{check_server, split_script};
 
 fuzz_target!(|data: &[u8]| {
     let Some((&limit, rest)) = data.split_first() else {

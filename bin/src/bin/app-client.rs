@@ -4,8 +4,8 @@
 use std::process::ExitCode;
 
 use sockets::cli::{resolve_all, AppClientArgs};
-use sockets::client::ClientMessage;
-use sockets::clients::{run_clients, ClientConn};
+use sockets::client::app::ClientMessage;
+use sockets::client::run_clients;
 use sockets::pyrepr::Addr;
 use sockets::say::{self, Say};
 
@@ -22,12 +22,6 @@ fn main() -> ExitCode {
     let repeat = args.repeat.get();
     run_clients(&addrs, 1, args.timeout, say, args.trace, |_, addr, sock| {
         say.event(format_args!("starting connection to {}", Addr(addr)));
-        ClientConn::App(ClientMessage::new(
-            sock,
-            addr,
-            &args.action,
-            &args.value,
-            repeat,
-        ))
+        ClientMessage::new(sock, addr, &args.action, &args.value, repeat)
     })
 }

@@ -3,9 +3,9 @@
 
 use std::process::ExitCode;
 
-use sockets::app::{AppConfig, ServerMessage};
 use sockets::cli::AppServerArgs;
-use sockets::serve::serve;
+use sockets::server::app::{AppConfig, ServerMessage};
+use sockets::server::serve;
 
 fn main() -> ExitCode {
     let args: AppServerArgs = sockets::cli::parse();

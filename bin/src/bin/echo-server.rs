@@ -4,8 +4,8 @@
 use std::process::ExitCode;
 
 use sockets::cli::EchoServerArgs;
-use sockets::echo::EchoMessage;
-use sockets::serve::serve;
+use sockets::server::echo::EchoMessage;
+use sockets::server::serve;
 
 fn main() -> ExitCode {
     let args: EchoServerArgs = sockets::cli::parse();

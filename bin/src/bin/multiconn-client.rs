@@ -4,8 +4,8 @@
 use std::process::ExitCode;
 
 use sockets::cli::{resolve_all, MulticonnClientArgs};
-use sockets::clients::{run_clients, ClientConn};
-use sockets::multiconn::MulticonnMessage;
+use sockets::client::multiconn::MulticonnMessage;
+use sockets::client::run_clients;
 use sockets::pyrepr::Addr;
 use sockets::say::{self, Say};
 
@@ -30,7 +30,7 @@ fn main() -> ExitCode {
                 "starting connection {connid} to {}",
                 Addr(addr)
             ));
-            ClientConn::Multiconn(MulticonnMessage::new(sock, connid, addr))
+            MulticonnMessage::new(sock, connid, addr)
         },
     )
 }

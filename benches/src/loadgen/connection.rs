@@ -13,13 +13,14 @@ use reactor::net::TcpStream;
 use reactor::{Context, Handler, Interest, Ready, Token};
 
 use super::stats::Stats;
-use super::workload::Workload;
-use crate::buffers::with_buffers;
-use crate::outbox::send_some;
+use crate::workload::Workload;
+use sockets::buffers::with_buffers;
+use sockets::outbox::send_some;
 
-/// What every connection of a run shares.
+/// The load: what every connection of a run sends, how, and the counters
+/// they all add to.
 #[derive(Debug)]
-pub struct Shared {
+pub struct Load {
     /// The server.
     pub addr: SocketAddr,
     /// The request and its answer.
@@ -39,9 +40,9 @@ pub struct Shared {
 
 /// A connection of the load.
 #[derive(Debug)]
-pub struct LoadConn {
+pub struct Connection {
     sock: TcpStream,
-    shared: Rc<Shared>,
+    load: Rc<Load>,
     connected: bool,
     /// Request bytes sent, answer bytes received (stream offsets).
     sent: u64,
@@ -53,40 +54,40 @@ pub struct LoadConn {
     opened: Instant,
 }
 
-impl AsFd for LoadConn {
+impl AsFd for Connection {
     fn as_fd(&self) -> BorrowedFd<'_> {
         self.sock.as_fd()
     }
 }
 
-impl LoadConn {
+impl Connection {
     /// Starts a connection (non-blocking connect) and registers it with
     /// `register`, giving it its first deadline.
-    pub fn open<R>(shared: &Rc<Shared>, register: R) -> io::Result<()>
+    pub fn open<R>(load: &Rc<Load>, register: R) -> io::Result<()>
     where
-        R: FnOnce(LoadConn, Interest) -> io::Result<Token>,
+        R: FnOnce(Connection, Interest) -> io::Result<Token>,
     {
-        let (sock, _) = TcpStream::connect(shared.addr)?;
+        let (sock, _) = TcpStream::connect(load.addr)?;
         sock.set_nodelay(true)?;
-        let conn = LoadConn {
+        let conn = Connection {
             sock,
-            shared: Rc::clone(shared),
+            load: Rc::clone(load),
             connected: false,
             sent: 0,
             received: 0,
-            sent_at: VecDeque::with_capacity(shared.depth),
+            sent_at: VecDeque::with_capacity(load.depth),
             opened: Instant::now(),
         };
         register(conn, Interest::READ_WRITE).map(drop)
     }
 
     fn fail(&self, cx: &mut Context<'_, Self>, what: &str) {
-        let mut stats = self.shared.stats.borrow_mut();
+        let mut stats = self.load.stats.borrow_mut();
         stats.errors += 1;
         // Requests in flight here will never be answered.
         stats.lost += self.sent_at.len() as u64;
         if stats.errors <= 10 {
-            crate::say::error(format_args!("connection to {}: {what}", self.shared.addr));
+            sockets::say::error(format_args!("connection to {}: {what}", self.load.addr));
         }
         cx.close();
     }
@@ -94,15 +95,15 @@ impl LoadConn {
     /// Sends requests until `depth` are in flight or the socket is full.
     /// Returns whether it stopped because the socket is full.
     fn pump(&mut self, now: Instant) -> io::Result<bool> {
-        let work = &self.shared.workload;
-        let request_len = work.request_len as u64;
-        let limit = if self.shared.churn {
+        let work = &self.load.workload;
+        let request_len = work.request_len() as u64;
+        let limit = if self.load.churn {
             1
         } else {
-            self.shared.depth as u64
+            self.load.depth as u64
         };
-        let answered = self.received / work.response_len as u64;
-        let allowed = if self.shared.stopping.get() {
+        let answered = self.received / work.response_len() as u64;
+        let allowed = if self.load.stopping.get() {
             // Only the rest of a request already started.
             self.sent.div_ceil(request_len) * request_len
         } else {
@@ -117,7 +118,7 @@ impl LoadConn {
             for _ in first..past {
                 self.sent_at.push_back(now);
             }
-            self.shared.stats.borrow_mut().sent += past - first;
+            self.load.stats.borrow_mut().sent += past - first;
             self.sent += n as u64;
             if n < chunk.len() {
                 return Ok(true);
@@ -138,7 +139,7 @@ impl LoadConn {
                 Err(e) => return Err(e.to_string()),
             };
             if !self
-                .shared
+                .load
                 .workload
                 .is_expected(self.received, &bufs.scratch[..n])
             {
@@ -146,15 +147,15 @@ impl LoadConn {
             }
             Ok(n)
         })?;
-        let response_len = self.shared.workload.response_len as u64;
+        let response_len = self.load.workload.response_len() as u64;
         let before = self.received / response_len;
         self.received += n as u64;
         let after = self.received / response_len;
         if after > before {
-            let mut stats = self.shared.stats.borrow_mut();
+            let mut stats = self.load.stats.borrow_mut();
             for _ in before..after {
                 let sent_at = self.sent_at.pop_front().unwrap_or(now);
-                let began = if self.shared.churn {
+                let began = if self.load.churn {
                     self.opened
                 } else {
                     sent_at
@@ -166,7 +167,7 @@ impl LoadConn {
     }
 }
 
-impl Handler for LoadConn {
+impl Handler for Connection {
     fn process_events(&mut self, cx: &mut Context<'_, Self>, ready: Ready) {
         let now = cx.now();
         if !self.connected {
@@ -179,19 +180,19 @@ impl Handler for LoadConn {
             if let Err(what) = self.read(now) {
                 return self.fail(cx, &what);
             }
-            let response_len = self.shared.workload.response_len as u64;
-            if self.shared.churn && self.received == response_len && !self.shared.stopping.get() {
+            let response_len = self.load.workload.response_len() as u64;
+            if self.load.churn && self.received == response_len && !self.load.stopping.get() {
                 // One answer per connection: close, and open the next.
                 cx.close();
-                let shared = Rc::clone(&self.shared);
-                if let Err(e) = LoadConn::open(&shared, |conn, interest| {
+                let load = Rc::clone(&self.load);
+                if let Err(e) = Connection::open(&load, |conn, interest| {
                     let token = cx.register(conn, interest)?;
-                    cx.set_deadline_of(token, Some(now + shared.timeout));
+                    cx.set_deadline_of(token, Some(now + load.timeout));
                     Ok(token)
                 }) {
-                    let mut stats = shared.stats.borrow_mut();
+                    let mut stats = load.stats.borrow_mut();
                     stats.errors += 1;
-                    crate::say::error(format_args!("connection to {}: {e}", shared.addr));
+                    sockets::say::error(format_args!("connection to {}: {e}", load.addr));
                 }
                 return;
             }
@@ -206,14 +207,14 @@ impl Handler for LoadConn {
                 if let Err(e) = cx.set_interest(interest) {
                     return self.fail(cx, &e.to_string());
                 }
-                cx.set_deadline(Some(now + self.shared.timeout));
+                cx.set_deadline(Some(now + self.load.timeout));
             }
             Err(e) => self.fail(cx, &e.to_string()),
         }
     }
 
     fn on_deadline(&mut self, cx: &mut Context<'_, Self>) {
-        let timeout = self.shared.timeout.as_secs_f64();
+        let timeout = self.load.timeout.as_secs_f64();
         self.fail(cx, &format!("no progress for {timeout} s"));
     }
 }

@@ -13,12 +13,14 @@ use std::io::{self, ErrorKind, Read, Write};
 use std::net::SocketAddr;
 use std::time::Duration;
 
-use proto::{Decoder, Frame, PyBytes, Status, Value};
+use proto::{Decoder, PyBytes, Status, Value};
+use reactor::net::TcpStream;
 use reactor::Interest;
 
+use super::Serve;
 use crate::budget::{with_budget, Share};
 use crate::buffers::{Buffers, READ_SIZE};
-use crate::conn::{Mask, Next};
+use crate::message::{Message, Next};
 use crate::outbox::Outbox;
 use crate::pyrepr::Addr;
 use crate::say::{self, Say};
@@ -26,10 +28,8 @@ use crate::say::{self, Say};
 /// One app connection: the socket, the decoder's stage, and what is owed.
 #[derive(Debug)]
 pub struct ServerMessage<S> {
-    /// The connected socket (a real `TcpStream`, or a double in tests).
-    pub sock: S,
-    /// The peer's address, for the output lines.
-    pub addr: SocketAddr,
+    sock: S,
+    addr: SocketAddr,
     decoder: Decoder,
     /// The start of a request whose rest has not arrived (the tutorial's
     /// `_recv_buffer`); empty, and unallocated, between requests.
@@ -49,7 +49,8 @@ pub struct ServerMessage<S> {
 }
 
 impl<S: Read + Write> ServerMessage<S> {
-    /// A freshly accepted connection; `max_content_length` is the largest
+    /// A freshly accepted connection: `sock` is a real `TcpStream`, or a
+    /// double in the property tests; `max_content_length` is the largest
     /// request content accepted.
     pub fn new(sock: S, addr: SocketAddr, max_content_length: usize) -> Self {
         ServerMessage {
@@ -63,66 +64,6 @@ impl<S: Read + Write> ServerMessage<S> {
             outbox: Outbox::default(),
             done_reading: false,
         }
-    }
-
-    /// Handles one readiness event (the tutorial's `process_events(mask)`).
-    pub fn process_events(&mut self, mask: Mask, bufs: &mut Buffers, say: Say) -> Next {
-        let step = (|| {
-            if mask.write {
-                self.write()?;
-            }
-            // Nothing more is read while answers are owed: a peer that
-            // pipelines and never reads fills its own buffers, not ours.
-            if mask.read && self.outbox.is_empty() && !self.done_reading {
-                self.read(bufs, say)?;
-            }
-            io::Result::Ok(())
-        })();
-        match step {
-            Ok(()) => self.next(),
-            Err(e) => {
-                say::error(format_args!("connection from {}: {e}", Addr(self.addr)));
-                Next::Close
-            }
-        }
-    }
-
-    /// Shutting down: read nothing more, finish the answers owed, close.
-    pub fn drain(&mut self) -> Next {
-        self.done_reading = true;
-        self.next()
-    }
-
-    /// Bytes buffered for this connection (a partial request and unsent
-    /// answers): bounded by one request plus one read's answers.
-    pub fn buffered(&self) -> usize {
-        self.partial.len() + self.outbox.len()
-    }
-
-    /// Whether a request has begun to arrive and is not complete yet (what
-    /// `--request-timeout` times).
-    pub fn mid_request(&self) -> bool {
-        !self.partial.is_empty()
-    }
-
-    /// Whether the connection waits for room in the budget (and so is not
-    /// read, and not timed: the wait is the server's, not the peer's).
-    pub fn parked(&self) -> bool {
-        self.parked
-    }
-
-    /// Room was freed: take it if the partial request now fits, and read
-    /// again. Returns whether it did.
-    pub fn try_unpark(&mut self) -> bool {
-        self.parked = !with_budget(|budget| match self.decoder.frame_len() {
-            Some(len) => budget.admit(&mut self.share, len),
-            None => budget.free() > 0,
-        });
-        if let (false, Some(len)) = (self.parked, self.decoder.frame_len()) {
-            self.partial
-                .reserve_exact(len.saturating_sub(self.partial.len()));
-        }
-        !self.parked
     }
 
     /// How many bytes the next read may take: a read's worth, but no more
@@ -139,7 +80,9 @@ impl<S: Read + Write> ServerMessage<S> {
         })
     }
 
-    fn read(&mut self, bufs: &mut Buffers, say: Say) -> io::Result<()> {
+    /// One `recv` (the tutorial's `_read`), then every whole request it
+    /// completes is answered: the tutorial's three stages, in the decoder.
+    fn read_requests(&mut self, bufs: &mut Buffers, say: Say) -> io::Result<()> {
         let len = self.read_len();
         if len == 0 {
             self.parked = true;
@@ -243,7 +186,7 @@ impl<S: Read + Write> ServerMessage<S> {
     }
 
     /// The content stage: one whole request, answered into `out`.
-    fn process_request(&mut self, request: &Frame<'_>, out: &mut Vec<u8>, say: Say) {
+    fn process_request(&mut self, request: &proto::Frame<'_>, out: &mut Vec<u8>, say: Say) {
         if !say.quiet {
             self.print_request(request);
         }
@@ -256,7 +199,7 @@ impl<S: Read + Write> ServerMessage<S> {
         ));
     }
 
-    fn print_request(&self, request: &Frame<'_>) {
+    fn print_request(&self, request: &proto::Frame<'_>) {
         let addr = Addr(self.addr);
         if !request.header.is_json() {
             say::always(format_args!(
@@ -273,24 +216,6 @@ impl<S: Read + Write> ServerMessage<S> {
             )),
         }
     }
-
-    fn write(&mut self) -> io::Result<()> {
-        self.outbox.flush(&mut self.sock).map(drop)
-    }
-
-    /// The interest switch: WRITE while answers are owed, READ otherwise;
-    /// close once reading is over and nothing is owed.
-    fn next(&self) -> Next {
-        if !self.outbox.is_empty() {
-            Next::Wait(Interest::WRITE)
-        } else if self.done_reading {
-            Next::Close
-        } else if self.parked {
-            Next::Wait(Interest::NONE)
-        } else {
-            Next::Wait(Interest::READ)
-        }
-    }
 }
 
 /// What every app connection shares.
@@ -304,37 +229,95 @@ pub struct AppConfig {
     pub max_buffered_bytes: usize,
 }
 
-impl crate::serve::Connection for ServerMessage<reactor::net::TcpStream> {
-    type Config = AppConfig;
-    const INITIAL: Interest = Interest::READ;
+impl<S: Read + Write> Message for ServerMessage<S> {
+    type Socket = S;
 
-    fn accept(sock: reactor::net::TcpStream, addr: SocketAddr, config: &AppConfig) -> Self {
-        ServerMessage::new(sock, addr, config.max_content_length)
+    /// Reads requests and answers them, unless answers are owed or reading
+    /// is over: a peer that pipelines and never reads fills its own
+    /// buffers, not ours.
+    fn read(&mut self, bufs: &mut Buffers, say: Say) -> Result<(), String> {
+        if self.outbox.is_empty() && !self.done_reading {
+            let read = self.read_requests(bufs, say);
+            read.map_err(|e| self.failure(e))?;
+        }
+        Ok(())
     }
-    fn sock(&self) -> &reactor::net::TcpStream {
+
+    /// The tutorial's `_write`: what the kernel takes of the answers owed.
+    fn write(&mut self, _: Say) -> Result<(), String> {
+        let flushed = self.outbox.flush(&mut self.sock);
+        flushed.map(drop).map_err(|e| self.failure(e))
+    }
+
+    /// WRITE while answers are owed, READ otherwise (NONE while parked);
+    /// close once reading is over and nothing is owed.
+    fn next(&self) -> Next {
+        let then = if self.parked {
+            Interest::NONE
+        } else {
+            Interest::READ
+        };
+        self.outbox.next(self.done_reading, then)
+    }
+
+    /// A partial request and unsent answers: bounded by one request plus
+    /// one read's answers.
+    fn buffered(&self) -> usize {
+        self.partial.len() + self.outbox.len()
+    }
+
+    fn sock(&self) -> &S {
         &self.sock
     }
-    fn addr(&self) -> SocketAddr {
-        self.addr
+
+    fn describe(&self) -> String {
+        format!("connection from {}", Addr(self.addr))
     }
-    fn process_events(&mut self, mask: Mask, bufs: &mut Buffers, say: Say) -> Next {
-        ServerMessage::process_events(self, mask, bufs, say)
+}
+
+impl Serve for ServerMessage<TcpStream> {
+    type Config = AppConfig;
+
+    fn accept(sock: TcpStream, addr: SocketAddr, config: &AppConfig) -> Self {
+        ServerMessage::new(sock, addr, config.max_content_length)
     }
+
+    /// Stopping: read nothing more, finish the answers owed, close.
     fn drain(&mut self) -> Next {
-        ServerMessage::drain(self)
+        self.done_reading = true;
+        self.next()
     }
+
+    /// Whether a request has begun to arrive and is not complete yet (what
+    /// `--request-timeout` times).
     fn mid_request(&self) -> bool {
-        ServerMessage::mid_request(self)
+        !self.partial.is_empty()
     }
+
+    /// Whether the connection waits for room in the budget (and so is not
+    /// read, and not timed: the wait is the server's, not the peer's).
     fn parked(&self) -> bool {
-        ServerMessage::parked(self)
+        self.parked
     }
+
+    /// Room was freed: take it if the partial request now fits, and read
+    /// again.
     fn unpark(&mut self) -> Option<Next> {
-        self.try_unpark().then(|| self.next())
+        self.parked = !with_budget(|budget| match self.decoder.frame_len() {
+            Some(len) => budget.admit(&mut self.share, len),
+            None => budget.free() > 0,
+        });
+        if let (false, Some(len)) = (self.parked, self.decoder.frame_len()) {
+            self.partial
+                .reserve_exact(len.saturating_sub(self.partial.len()));
+        }
+        (!self.parked).then(|| self.next())
     }
+
     fn request_timeout(config: &AppConfig) -> Option<Duration> {
         config.request_timeout
     }
+
     fn max_buffered_bytes(config: &AppConfig) -> usize {
         config.max_buffered_bytes
     }

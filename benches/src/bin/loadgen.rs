@@ -1,9 +1,9 @@
 //! `loadgen echo|app --addr HOST:PORT [options]`: the benchmark client.
-//! See `sockets::loadgen`.
+//! See `benches::loadgen`.
 
 use std::process::ExitCode;
 
-use sockets::loadgen::{self, LoadgenArgs};
+use benches::loadgen::{self, LoadgenArgs};
 
 fn main() -> ExitCode {
     loadgen::main(sockets::cli::parse::<LoadgenArgs>())

@@ -1,5 +1,8 @@
-//! What both servers share: the listening socket, the accept loop, worker
-//! threads, and the graceful stop on SIGINT/SIGTERM.
+//! What both servers share: the listening socket and its accept loop, the
+//! worker threads, the lingering close, and the graceful stop on
+//! SIGINT/SIGTERM. The two servers differ only in their [`Message`]:
+//! [`echo`] (the tutorial's `multiconn-server.py`) and [`app`]
+//! (`app-server.py` and `libserver.Message`).
 //!
 //! This is the tutorial's main loop:
 //!
@@ -14,8 +17,14 @@
 //!             message.process_events(mask)
 //! ```
 //!
-//! `key.data is None` becomes the [`Entry::Listener`] variant, and `message`
-//! the [`Entry::Conn`] variant holding the per-connection state machine.
+//! Each worker thread runs it (`run_worker`) until a signal, then drains
+//! (`drain`). `key.data is None` becomes [`Registration::Listener`], whose
+//! [`Acceptor`] has `accept_wrapper`; `message` becomes
+//! [`Registration::Connection`], the connection's [`Message`] with what the
+//! server keeps around it.
+
+pub mod app;
+pub mod echo;
 
 use std::fmt::Debug;
 use std::io::{self, ErrorKind, Read};
@@ -31,9 +40,9 @@ use reactor::signal::{self, Signal};
 use reactor::{Context, EventLoop, Handler, Interest, Ready, TimerId, Token};
 
 use crate::budget::with_budget;
-use crate::buffers::{with_buffers, Buffers};
+use crate::buffers::with_buffers;
 use crate::cli::{resolve, ServerOptions};
-use crate::conn::{Mask, Next};
+use crate::message::{Message, Next};
 use crate::pyrepr::Addr;
 use crate::ratelimit::{Held, RateLimit};
 use crate::say::{self, Say};
@@ -49,21 +58,14 @@ const LINGER_READS: usize = 16;
 /// starve the connections already open.
 const ACCEPT_BATCH: usize = 64;
 
-/// A per-connection state machine that a server runs: implemented by the
-/// echo server's and the app server's `Message`.
-pub trait Connection: Debug + Sized {
+/// What a server asks of its [`Message`] beyond the events: how one is made
+/// for an accepted connection, how it stops, and the limits it keeps.
+/// Implemented by the echo server's and the app server's `Message`.
+pub trait Serve: Message<Socket = TcpStream> + Debug + Sized {
     /// What every connection of the server shares (e.g. the content limit).
     type Config: Debug + Sync;
-    /// The interest a new connection registers with.
-    const INITIAL: Interest;
     /// A freshly accepted connection.
     fn accept(sock: TcpStream, addr: SocketAddr, config: &Self::Config) -> Self;
-    /// The socket.
-    fn sock(&self) -> &TcpStream;
-    /// The peer.
-    fn addr(&self) -> SocketAddr;
-    /// One readiness event (the tutorial's `process_events(mask)`).
-    fn process_events(&mut self, mask: Mask, bufs: &mut Buffers, say: Say) -> Next;
     /// The server is stopping: read nothing more, finish what is owed.
     fn drain(&mut self) -> Next;
     /// Whether a message has begun to arrive and is not complete yet.
@@ -93,14 +95,14 @@ pub trait Connection: Debug + Sized {
 
 /// A server's settings, shared read-only by every worker and connection.
 #[derive(Debug)]
-pub struct Settings<C: Connection> {
+pub struct Settings<M: Serve> {
     /// The command-line server options.
     pub options: ServerOptions,
     /// The per-connection configuration.
-    pub config: C::Config,
+    pub config: M::Config,
 }
 
-impl<C: Connection> Settings<C> {
+impl<M: Serve> Settings<M> {
     fn say(&self) -> Say {
         Say {
             quiet: self.options.quiet,
@@ -111,19 +113,19 @@ impl<C: Connection> Settings<C> {
 /// One registration of a server's event loop: the tutorial's `key.data`,
 /// `None` for the listening socket, a `Message` for a connection.
 #[derive(Debug)]
-pub enum Entry<'s, C: Connection> {
+pub enum Registration<'s, M: Serve> {
     /// The listening socket.
-    Listener(Acceptor<'s, C>),
-    /// A connection's state machine.
-    Conn(Conn<'s, C>),
+    Listener(Acceptor<'s, M>),
+    /// A connection.
+    Connection(Connection<'s, M>),
 }
 
 /// The listening socket and its accept loop (the tutorial's
 /// `accept_wrapper`).
 #[derive(Debug)]
-pub struct Acceptor<'s, C: Connection> {
+pub struct Acceptor<'s, M: Serve> {
     listener: TcpListener,
-    settings: &'s Settings<C>,
+    settings: &'s Settings<M>,
     /// Most connections this worker keeps open at once.
     max_connections: usize,
     /// Why the listener is not asking for connections, if it isn't.
@@ -139,11 +141,15 @@ enum Pause {
     FdExhausted(TimerId),
 }
 
-/// A connection's state machine, with the settings it runs under.
+/// A connection's [`Message`], with what the server keeps around it: the
+/// settings, its deadlines, its place in the budget's queue, and the
+/// lingering close.
 #[derive(Debug)]
-pub struct Conn<'s, C: Connection> {
-    message: C,
-    settings: &'s Settings<C>,
+pub struct Connection<'s, M: Serve> {
+    message: M,
+    /// The peer, for the server's own lines.
+    addr: SocketAddr,
+    settings: &'s Settings<M>,
     /// Half-closed after its last answer, reading and discarding what the
     /// peer still sends until its EOF (or the grace period ends).
     lingering: bool,
@@ -156,41 +162,41 @@ pub struct Conn<'s, C: Connection> {
     queued: bool,
 }
 
-impl<C: Connection> AsFd for Entry<'_, C> {
+impl<M: Serve> AsFd for Registration<'_, M> {
     fn as_fd(&self) -> BorrowedFd<'_> {
         match self {
-            Entry::Listener(acceptor) => acceptor.listener.as_fd(),
-            Entry::Conn(conn) => conn.message.sock().as_fd(),
+            Registration::Listener(acceptor) => acceptor.listener.as_fd(),
+            Registration::Connection(connection) => connection.message.sock().as_fd(),
         }
     }
 }
 
-impl<C: Connection> Handler for Entry<'_, C> {
+impl<M: Serve> Handler for Registration<'_, M> {
     fn process_events(&mut self, cx: &mut Context<'_, Self>, ready: Ready) {
         match self {
-            Entry::Listener(acceptor) => acceptor.accept_wrapper(cx),
-            Entry::Conn(conn) if conn.lingering => conn.linger(cx),
-            Entry::Conn(conn) => {
-                let mask = Mask {
-                    read: ready.is_readable(),
-                    write: ready.is_writable(),
-                };
-                let say = conn.settings.say();
-                let next = with_buffers(|bufs| conn.message.process_events(mask, bufs, say));
-                conn.apply(next, cx);
+            Registration::Listener(acceptor) => acceptor.accept_wrapper(cx),
+            Registration::Connection(connection) if connection.lingering => connection.linger(cx),
+            Registration::Connection(connection) => {
+                let say = connection.settings.say();
+                let next = with_buffers(|bufs| connection.message.process_events(ready, bufs, say))
+                    .unwrap_or_else(|reason| {
+                        say::error(format_args!("{reason}"));
+                        Next::Close
+                    });
+                connection.apply(next, cx);
             }
         }
     }
 
     fn on_deadline(&mut self, cx: &mut Context<'_, Self>) {
         match self {
-            Entry::Conn(conn) => conn.on_deadline(cx),
-            Entry::Listener(_) => cx.close(),
+            Registration::Connection(connection) => connection.on_deadline(cx),
+            Registration::Listener(_) => cx.close(),
         }
     }
 
     fn on_timer(&mut self, cx: &mut Context<'_, Self>, id: TimerId) {
-        if let Entry::Listener(acceptor) = self {
+        if let Registration::Listener(acceptor) = self {
             if acceptor.paused == Some(Pause::FdExhausted(id)) {
                 acceptor.resume(cx);
             }
@@ -198,10 +204,11 @@ impl<C: Connection> Handler for Entry<'_, C> {
     }
 }
 
-impl<'s, C: Connection> Conn<'s, C> {
-    fn new(message: C, settings: &'s Settings<C>) -> Self {
-        Conn {
+impl<'s, M: Serve> Connection<'s, M> {
+    fn new(message: M, addr: SocketAddr, settings: &'s Settings<M>) -> Self {
+        Connection {
             message,
+            addr,
             settings,
             lingering: false,
             request_deadline: None,
@@ -212,14 +219,11 @@ impl<'s, C: Connection> Conn<'s, C> {
 
     /// Carries out what the state machine asked for: the interest switch
     /// (and the deadline that now applies), or the close.
-    fn apply(&mut self, next: Next, cx: &mut Context<'_, Entry<'s, C>>) {
+    fn apply(&mut self, next: Next, cx: &mut Context<'_, Registration<'s, M>>) {
         match next {
             Next::Wait(interest) => {
                 if let Err(e) = cx.set_interest(interest) {
-                    say::error(format_args!(
-                        "connection from {}: {e}",
-                        Addr(self.message.addr())
-                    ));
+                    say::error(format_args!("{}: {e}", self.message.describe()));
                     cx.close();
                     return;
                 }
@@ -230,10 +234,9 @@ impl<'s, C: Connection> Conn<'s, C> {
                 cx.set_deadline(self.deadline(cx.now()));
             }
             Next::Close => {
-                self.settings.say().event(format_args!(
-                    "closing connection to {}",
-                    Addr(self.message.addr())
-                ));
+                self.settings
+                    .say()
+                    .event(format_args!("closing connection to {}", Addr(self.addr)));
                 self.start_lingering(cx);
             }
         }
@@ -252,7 +255,7 @@ impl<'s, C: Connection> Conn<'s, C> {
             return None;
         }
         let idle = self.settings.options.idle_timeout().map(|idle| now + idle);
-        self.request_deadline = match C::request_timeout(&self.settings.config) {
+        self.request_deadline = match M::request_timeout(&self.settings.config) {
             Some(limit) if self.message.mid_request() => {
                 Some(self.request_deadline.unwrap_or(now + limit))
             }
@@ -266,8 +269,8 @@ impl<'s, C: Connection> Conn<'s, C> {
 
     /// The deadline passed: the grace period of a closing or stopping
     /// connection, a request that took too long, or the idle timeout.
-    fn on_deadline(&mut self, cx: &mut Context<'_, Entry<'s, C>>) {
-        let addr = Addr(self.message.addr());
+    fn on_deadline(&mut self, cx: &mut Context<'_, Registration<'s, M>>) {
+        let addr = Addr(self.addr);
         if self.lingering {
             // It printed its closing line already; its answers are sent.
             cx.close();
@@ -283,7 +286,7 @@ impl<'s, C: Connection> Conn<'s, C> {
         }
         match (
             self.request_deadline,
-            C::request_timeout(&self.settings.config),
+            M::request_timeout(&self.settings.config),
         ) {
             (Some(at), Some(limit)) if at <= cx.now() => say::error(format_args!(
                 "request from {addr} not complete within {} s; closing the connection",
@@ -305,7 +308,7 @@ impl<'s, C: Connection> Conn<'s, C> {
     /// returns EOF), send FIN after the answers (`shutdown(SHUT_WR)`), read
     /// and discard what the peer still sends until its EOF, within the
     /// grace period, and only then close.
-    fn start_lingering(&mut self, cx: &mut Context<'_, Entry<'s, C>>) {
+    fn start_lingering(&mut self, cx: &mut Context<'_, Registration<'s, M>>) {
         if self.discard_input() == Discarded::Eof {
             cx.close();
             return;
@@ -322,7 +325,7 @@ impl<'s, C: Connection> Conn<'s, C> {
     }
 
     /// A lingering connection's event: discard input until the peer's EOF.
-    fn linger(&mut self, cx: &mut Context<'_, Entry<'s, C>>) {
+    fn linger(&mut self, cx: &mut Context<'_, Registration<'s, M>>) {
         if self.discard_input() == Discarded::Eof {
             cx.close();
         }
@@ -348,7 +351,7 @@ impl<'s, C: Connection> Conn<'s, C> {
     }
 }
 
-/// What [`Conn::discard_input`] found.
+/// What [`Connection::discard_input`] found.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 enum Discarded {
     /// The peer has not closed its side: more may come, even if nothing
@@ -374,9 +377,9 @@ fn allow(lines: &Mutex<RateLimit>, now: Instant) -> Option<Held> {
         .allow(now)
 }
 
-impl<'s, C: Connection> Acceptor<'s, C> {
+impl<'s, M: Serve> Acceptor<'s, M> {
     /// Accepts what waits in the backlog, registering each new connection.
-    fn accept_wrapper(&mut self, cx: &mut Context<'_, Entry<'s, C>>) {
+    fn accept_wrapper(&mut self, cx: &mut Context<'_, Registration<'s, M>>) {
         let settings = self.settings;
         let say = settings.say();
         for _ in 0..ACCEPT_BATCH {
@@ -394,8 +397,10 @@ impl<'s, C: Connection> Acceptor<'s, C> {
                         say::error(format_args!("connection from {}: {e}", Addr(addr)));
                         continue;
                     }
-                    let conn = Conn::new(C::accept(sock, addr, &settings.config), settings);
-                    match cx.register(Entry::Conn(conn), C::INITIAL) {
+                    let connection =
+                        Connection::new(M::accept(sock, addr, &settings.config), addr, settings);
+                    // READ: a new connection waits for its peer's first bytes.
+                    match cx.register(Registration::Connection(connection), Interest::READ) {
                         Ok(token) => {
                             if let Some(idle) = settings.options.idle_timeout() {
                                 cx.set_deadline_of(token, Some(cx.now() + idle));
@@ -432,13 +437,13 @@ impl<'s, C: Connection> Acceptor<'s, C> {
         }
     }
 
-    fn pause(&mut self, cx: &mut Context<'_, Entry<'s, C>>, why: Pause) {
+    fn pause(&mut self, cx: &mut Context<'_, Registration<'s, M>>, why: Pause) {
         if cx.set_interest(Interest::NONE).is_ok() {
             self.paused = Some(why);
         }
     }
 
-    fn resume(&mut self, cx: &mut Context<'_, Entry<'s, C>>) {
+    fn resume(&mut self, cx: &mut Context<'_, Registration<'s, M>>) {
         if cx.set_interest(Interest::READ).is_ok() {
             self.paused = None;
         }
@@ -449,13 +454,13 @@ impl<'s, C: Connection> Acceptor<'s, C> {
 /// loop per worker, prints `listening on ...` once every worker can take
 /// signals, and after a signal prints the shutdown line. Returns the exit
 /// status.
-pub fn serve<C: Connection>(
+pub fn serve<M: Serve>(
     host: &str,
     port: u16,
     options: ServerOptions,
-    config: C::Config,
+    config: M::Config,
 ) -> ExitCode {
-    match start::<C>(host, port, options, config) {
+    match start::<M>(host, port, options, config) {
         Ok(()) => {
             say::always(format_args!("caught keyboard interrupt, exiting"));
             ExitCode::SUCCESS
@@ -467,11 +472,11 @@ pub fn serve<C: Connection>(
     }
 }
 
-fn start<C: Connection>(
+fn start<M: Serve>(
     host: &str,
     port: u16,
     options: ServerOptions,
-    config: C::Config,
+    config: M::Config,
 ) -> io::Result<()> {
     let addr = resolve(host, port).map_err(io::Error::other)?;
     let workers = options.workers.get();
@@ -479,7 +484,7 @@ fn start<C: Connection>(
     // Room for every connection, the listeners, and the loops' own fds.
     let wanted = (max + 64 * workers) as u64;
     let _ = net::raise_fd_limit(wanted); // best-effort: short of fds, accept pauses
-    let settings: Settings<C> = Settings { options, config };
+    let settings: Settings<M> = Settings { options, config };
     let listeners = bind_listeners(addr, workers)?;
     let bound = listeners[0].local_addr()?;
     let per_worker = max.div_ceil(workers);
@@ -555,9 +560,9 @@ fn bind_listeners(addr: SocketAddr, workers: usize) -> io::Result<Vec<TcpListene
 }
 
 /// One worker: an event loop with its listener, until a signal drains it.
-fn run_worker<C: Connection>(
+fn run_worker<M: Serve>(
     listener: TcpListener,
-    settings: &Settings<C>,
+    settings: &Settings<M>,
     max_connections: usize,
     ready: mpsc::Sender<io::Result<()>>,
 ) -> io::Result<()> {
@@ -571,7 +576,7 @@ fn run_worker<C: Connection>(
             max_connections,
             paused: None,
         };
-        let token = event_loop.register(Entry::Listener(acceptor), Interest::READ)?;
+        let token = event_loop.register(Registration::Listener(acceptor), Interest::READ)?;
         io::Result::Ok((event_loop, token))
     })();
     let (mut event_loop, listener) = match setup {
@@ -585,7 +590,7 @@ fn run_worker<C: Connection>(
         }
     };
     let workers = settings.options.workers.get();
-    let budget = C::max_buffered_bytes(&settings.config) / workers;
+    let budget = M::max_buffered_bytes(&settings.config) / workers;
     with_budget(|b| b.set_limit(budget));
     loop {
         event_loop.turn(None)?;
@@ -599,15 +604,15 @@ fn run_worker<C: Connection>(
 
 /// A listener paused at `--max-connections` resumes once a connection has
 /// closed (checked after each turn: one slot lookup).
-fn resume_if_room<C: Connection>(
-    event_loop: &mut EventLoop<Entry<'_, C>>,
+fn resume_if_room<M: Serve>(
+    event_loop: &mut EventLoop<Registration<'_, M>>,
     listener: Token,
     max_connections: usize,
 ) -> io::Result<()> {
     if event_loop.registrations() > max_connections {
         return Ok(());
     }
-    if let Some(Entry::Listener(acceptor)) = event_loop.get_mut(listener) {
+    if let Some(Registration::Listener(acceptor)) = event_loop.get_mut(listener) {
         if acceptor.paused == Some(Pause::Full) {
             acceptor.paused = None;
             event_loop.set_interest(listener, Interest::READ)?;
@@ -619,19 +624,19 @@ fn resume_if_room<C: Connection>(
 /// Connections parked for room in the buffer budget are read again, in the
 /// order they parked, as far as the room freed this turn goes (checked
 /// after each turn; nothing to do in the usual case of no parked one).
-fn unpark<C: Connection>(event_loop: &mut EventLoop<Entry<'_, C>>) {
+fn unpark<M: Serve>(event_loop: &mut EventLoop<Registration<'_, M>>) {
     with_budget(|budget| {
         while let Some(token) = budget.next_parked() {
             // A connection closed while parked has left a stale token.
-            let Some(Entry::Conn(conn)) = event_loop.get_mut(token) else {
+            let Some(Registration::Connection(connection)) = event_loop.get_mut(token) else {
                 continue;
             };
-            let Some(next) = conn.message.unpark() else {
+            let Some(next) = connection.message.unpark() else {
                 budget.unpark_failed(token);
                 return;
             };
-            conn.queued = false;
-            let deadline = conn.deadline(Instant::now());
+            connection.queued = false;
+            let deadline = connection.deadline(Instant::now());
             let Next::Wait(interest) = next else {
                 event_loop.close(token);
                 continue;
@@ -648,20 +653,20 @@ fn unpark<C: Connection>(event_loop: &mut EventLoop<Entry<'_, C>>) {
 /// answers it owes, shuts down its side and waits for the peer's EOF, all
 /// within one grace period that nothing extends. A second signal stops at
 /// once.
-fn drain<C: Connection>(
-    event_loop: &mut EventLoop<Entry<'_, C>>,
+fn drain<M: Serve>(
+    event_loop: &mut EventLoop<Registration<'_, M>>,
     listener: Token,
 ) -> io::Result<()> {
     let stop_at = Instant::now() + DRAIN_GRACE;
     event_loop.close(listener);
-    event_loop.for_each(|entry, cx| {
-        if let Entry::Conn(conn) = entry {
-            conn.stop_at = Some(stop_at);
-            if conn.lingering {
+    event_loop.for_each(|registration, cx| {
+        if let Registration::Connection(connection) = registration {
+            connection.stop_at = Some(stop_at);
+            if connection.lingering {
                 cx.set_deadline(Some(stop_at));
             } else {
-                let next = conn.message.drain();
-                conn.apply(next, cx);
+                let next = connection.message.drain();
+                connection.apply(next, cx);
             }
         }
     });

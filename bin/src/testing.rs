@@ -1,6 +1,7 @@
-//! Driving the per-connection state machines with no network: an in-memory
-//! socket double and the invariants every run must keep. Used by the
-//! property tests and the fuzz targets (`bin/fuzz/`).
+//! Test support, hidden from the docs: driving the servers' [`Message`]s
+//! with no network, over an in-memory socket double, checking the
+//! invariants every run must keep. Used by the property tests
+//! (`tests/state_machine.rs`) and the fuzz targets (`fuzz/`).
 //!
 //! A script of [`Step`]s says, for each readiness event, how many more bytes
 //! the peer has delivered, how much room the kernel's send buffer has (zero
@@ -10,18 +11,28 @@
 //! follows, and the send buffer drains; the connection must then close
 //! having sent exactly the right bytes.
 
+use std::cell::RefCell;
 use std::io::{self, ErrorKind, Read, Write};
 use std::net::SocketAddr;
+use std::rc::Rc;
 
-use crate::app::ServerMessage;
+use reactor::Ready;
+
 use crate::buffers::{with_buffers, READ_SIZE};
-use crate::conn::{Mask, Next};
-use crate::echo::EchoMessage;
+use crate::message::{Message, Next};
 use crate::say::Say;
+use crate::server::app::ServerMessage;
+use crate::server::echo::EchoMessage;
 
-/// A socket whose peer sends `input`, released a few bytes at a time.
+/// A socket whose peer sends `input`, released a few bytes at a time. A
+/// clone is a handle on the same socket: the connection owns one, the
+/// driver keeps another to play the peer and the kernel.
+#[derive(Debug, Default, Clone)]
+pub struct MemSocket(Rc<RefCell<Wire>>);
+
+/// What the peer has sent and the kernel holds, on both sides.
 #[derive(Debug, Default)]
-pub struct MemSocket {
+struct Wire {
     input: Vec<u8>,
     /// Bytes of `input` the peer has sent so far.
     delivered: usize,
@@ -30,35 +41,37 @@ pub struct MemSocket {
     /// The peer closed its side after `input`.
     eof: bool,
     /// What the connection wrote.
-    pub output: Vec<u8>,
+    output: Vec<u8>,
     /// Room left in the kernel's send buffer.
     room: usize,
 }
 
 impl Read for MemSocket {
     fn read(&mut self, buf: &mut [u8]) -> io::Result<usize> {
-        if self.read == self.delivered {
-            return if self.eof {
+        let wire = &mut *self.0.borrow_mut();
+        if wire.read == wire.delivered {
+            return if wire.eof {
                 Ok(0)
             } else {
                 Err(ErrorKind::WouldBlock.into())
             };
         }
-        let n = buf.len().min(self.delivered - self.read);
-        buf[..n].copy_from_slice(&self.input[self.read..self.read + n]);
-        self.read += n;
+        let n = buf.len().min(wire.delivered - wire.read);
+        buf[..n].copy_from_slice(&wire.input[wire.read..wire.read + n]);
+        wire.read += n;
         Ok(n)
     }
 }
 
 impl Write for MemSocket {
     fn write(&mut self, buf: &[u8]) -> io::Result<usize> {
-        if self.room == 0 {
+        let wire = &mut *self.0.borrow_mut();
+        if wire.room == 0 {
             return Err(ErrorKind::WouldBlock.into());
         }
-        let n = buf.len().min(self.room);
-        self.output.extend_from_slice(&buf[..n]);
-        self.room -= n;
+        let n = buf.len().min(wire.room);
+        wire.output.extend_from_slice(&buf[..n]);
+        wire.room -= n;
         Ok(n)
     }
     fn flush(&mut self) -> io::Result<()> {
@@ -74,7 +87,7 @@ pub struct Step {
     /// Room the send buffer gains before this event.
     pub room: usize,
     /// The readiness reported.
-    pub mask: Mask,
+    pub ready: Ready,
 }
 
 impl Step {
@@ -92,10 +105,7 @@ impl Step {
             } else {
                 usize::from(room) * 8
             },
-            mask: Mask {
-                read: mask & 1 != 0,
-                write: mask & 2 != 0,
-            },
+            ready: Ready::new(mask & 1 != 0, mask & 2 != 0),
         }
     }
 }
@@ -134,75 +144,45 @@ pub fn expected_answers(input: &[u8], max_content_length: usize) -> Vec<u8> {
     out
 }
 
-/// A per-connection state machine the checks can drive.
-trait Machine {
-    fn sock(&mut self) -> &mut MemSocket;
-    fn event(&mut self, mask: Mask) -> Next;
-    /// Bytes held for the connection.
-    fn buffered(&self) -> usize;
-}
-
-impl Machine for ServerMessage<MemSocket> {
-    fn sock(&mut self) -> &mut MemSocket {
-        &mut self.sock
-    }
-    fn event(&mut self, mask: Mask) -> Next {
-        with_buffers(|bufs| self.process_events(mask, bufs, QUIET))
-    }
-    fn buffered(&self) -> usize {
-        ServerMessage::buffered(self)
-    }
-}
-
-impl Machine for EchoMessage<MemSocket> {
-    fn sock(&mut self) -> &mut MemSocket {
-        &mut self.sock
-    }
-    fn event(&mut self, mask: Mask) -> Next {
-        with_buffers(|bufs| self.process_events(mask, &mut bufs.scratch, QUIET))
-    }
-    fn buffered(&self) -> usize {
-        self.sock.read - self.sock.output.len()
-    }
-}
-
-/// Runs `machine` through `steps`, then to the end (all bytes delivered,
+/// Runs `message` through `steps`, then to the end (all bytes delivered,
 /// EOF, unlimited room), checking after every event that at most `bound`
 /// bytes are buffered. Returns what it wrote, or which invariant broke.
 fn drive(
-    machine: &mut impl Machine,
+    message: &mut impl Message<Socket = MemSocket>,
     input: &[u8],
     steps: &[Step],
     bound: usize,
 ) -> Result<Vec<u8>, String> {
-    machine.sock().input = input.to_vec();
+    let sock = message.sock().clone();
+    sock.0.borrow_mut().input = input.to_vec();
     let everything = Step {
         deliver: input.len(),
         room: usize::MAX / 2,
-        mask: Mask {
-            read: true,
-            write: true,
-        },
+        ready: Ready::new(true, true),
     };
     // Each final event reads up to READ_SIZE bytes: more events than that
     // takes means the connection stalls.
     let ending = std::iter::repeat_n(&everything, input.len() / READ_SIZE + 16);
     for (i, &step) in steps.iter().chain(ending).enumerate() {
-        let sock = machine.sock();
-        if i >= steps.len() {
-            sock.eof = true;
+        {
+            let wire = &mut *sock.0.borrow_mut();
+            if i >= steps.len() {
+                wire.eof = true;
+            }
+            wire.delivered = wire.delivered.saturating_add(step.deliver).min(input.len());
+            wire.room = wire.room.saturating_add(step.room);
         }
-        sock.delivered = sock.delivered.saturating_add(step.deliver).min(input.len());
-        sock.room = sock.room.saturating_add(step.room);
-        let next = machine.event(step.mask);
-        if machine.buffered() > bound {
+        // An error closes the connection, as in the server.
+        let next = with_buffers(|bufs| message.process_events(step.ready, bufs, QUIET))
+            .unwrap_or(Next::Close);
+        if message.buffered() > bound {
             return Err(format!(
                 "{} bytes buffered, above the bound {bound}",
-                machine.buffered()
+                message.buffered()
             ));
         }
         if next == Next::Close {
-            return Ok(std::mem::take(&mut machine.sock().output));
+            return Ok(std::mem::take(&mut sock.0.borrow_mut().output));
         }
     }
     Err("the connection never closes after EOF".into())

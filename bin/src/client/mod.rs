@@ -1,6 +1,22 @@
-//! The clients' event loop: every connection is a handler; the loop runs
-//! until the last one closes. A connection that makes no progress for
-//! `--timeout` is given up with an error.
+//! What both clients share: starting the connections and the loop that
+//! runs them until the last one closes. This is the tutorial's client loop:
+//!
+//! ```text
+//! start_connections(host, int(port), int(num_conns))
+//! while True:
+//!     events = sel.select(timeout=1)
+//!     for key, mask in events:
+//!         service_connection(key, mask)
+//!     if not sel.get_map():
+//!         break
+//! ```
+//!
+//! Each connection is a [`Connection`]: its [`Message`] (the multiconn
+//! client's or the app client's) and the loop's state around it. Its first
+//! event says the non-blocking connect finished; the loop reads `SO_ERROR`
+//! to know whether it worked before the `Message` sees any event. A
+//! connection that makes no progress for `--timeout` is given up with an
+//! error.
 //!
 //! A HOST name may resolve to several addresses (`localhost`: `::1` and
 //! `127.0.0.1`), and the server may listen on only one of them. So, as
@@ -8,7 +24,11 @@
 //! order: a connect that fails (refused, no route, timed out) moves on to the
 //! next address, and only the last one's error is reported.
 
+pub mod app;
+pub mod multiconn;
+
 use std::cell::{Cell, RefCell};
+use std::io;
 use std::net::SocketAddr;
 use std::os::fd::{AsFd, AsRawFd, BorrowedFd};
 use std::process::ExitCode;
@@ -16,107 +36,89 @@ use std::rc::Rc;
 use std::time::{Duration, Instant};
 
 use reactor::net::{ConnectStatus, TcpStream};
-use reactor::{Context, EventLoop, Handler, Ready};
+use reactor::{Context, EventLoop, Handler, Interest, Ready};
 
 use crate::buffers::with_buffers;
-use crate::client::ClientMessage;
-use crate::conn::{connect_failure, Mask, Next};
-use crate::multiconn::MulticonnMessage;
+use crate::message::{Message, Next};
 use crate::pyrepr::Addr;
 use crate::say::{self, Say};
 
-/// A client connection's state machine, as the loop drives it.
+/// A client connection: its [`Message`], with what the loop needs around it.
 #[derive(Debug)]
-pub enum ClientConn {
-    /// One of `multiconn-client`'s connections.
-    Multiconn(MulticonnMessage<TcpStream>),
-    /// `app-client`'s connection.
-    App(ClientMessage<TcpStream>),
-}
-
-impl ClientConn {
-    fn is_connected(&self) -> bool {
-        match self {
-            ClientConn::Multiconn(m) => m.is_connected(),
-            ClientConn::App(m) => m.is_connected(),
-        }
-    }
-}
-
-/// A client connection with what the loop needs around it.
-#[derive(Debug)]
-pub struct ClientEntry {
-    conn: ClientConn,
+pub struct Connection<M> {
+    message: M,
     say: Say,
     timeout: Duration,
     /// The connection's number, from 1.
     id: usize,
     /// The index of the address it is connecting to.
     attempt: usize,
-    shared: Rc<Shared>,
+    /// Whether the non-blocking connect has finished and succeeded.
+    connected: bool,
+    failures: Rc<Failures>,
 }
 
-/// What all of a program's connections share.
+/// What failing connections leave for the loop: the count of those that
+/// failed for good, and those whose connect failed with addresses left, to
+/// be started again on the next one.
 #[derive(Debug)]
-struct Shared {
+struct Failures {
     /// How many addresses there are to try.
     addrs: usize,
     /// Connections that failed.
-    failures: Cell<u32>,
+    count: Cell<u32>,
     /// Connections whose connect failed with addresses left: (id, the index
     /// of the next address). The loop starts them after the turn, since a
     /// handler cannot build another connection's state machine.
     retries: RefCell<Vec<(usize, usize)>>,
 }
 
-impl AsFd for ClientEntry {
-    fn as_fd(&self) -> BorrowedFd<'_> {
-        match &self.conn {
-            ClientConn::Multiconn(m) => m.sock.as_fd(),
-            ClientConn::App(m) => m.sock.as_fd(),
-        }
+impl Failures {
+    /// One connection failed for good, for `reason` (an `error:` line).
+    fn fail(&self, reason: &str) {
+        say::error(format_args!("{reason}"));
+        self.count.set(self.count.get() + 1);
     }
 }
 
-impl ClientEntry {
-    fn describe(&self) -> String {
-        match &self.conn {
-            ClientConn::Multiconn(m) => format!("connection {} to {}", m.connid, Addr(m.addr)),
-            ClientConn::App(m) => format!("connection to {}", Addr(m.addr)),
-        }
+impl<M: Message<Socket = TcpStream>> AsFd for Connection<M> {
+    fn as_fd(&self) -> BorrowedFd<'_> {
+        self.message.sock().as_fd()
     }
+}
 
+impl<M: Message<Socket = TcpStream>> Connection<M> {
     /// Gives up on this connection with `reason`; but a connect that failed
     /// with addresses left is no failure yet: the next one is tried.
     fn fail(&self, reason: &str, cx: &mut Context<'_, Self>) {
         let next = self.attempt + 1;
-        if !self.conn.is_connected() && next < self.shared.addrs {
-            self.shared.retries.borrow_mut().push((self.id, next));
+        if !self.connected && next < self.failures.addrs {
+            self.failures.retries.borrow_mut().push((self.id, next));
         } else {
-            say::error(format_args!("{reason}"));
-            self.shared.failures.set(self.shared.failures.get() + 1);
+            self.failures.fail(reason);
         }
         cx.close();
     }
 }
 
-impl Handler for ClientEntry {
+impl<M: Message<Socket = TcpStream>> Handler for Connection<M> {
     fn process_events(&mut self, cx: &mut Context<'_, Self>, ready: Ready) {
-        let mask = Mask {
-            read: ready.is_readable(),
-            write: ready.is_writable(),
-        };
-        let say = self.say;
-        let next = match &mut self.conn {
-            ClientConn::Multiconn(m) => {
-                with_buffers(|bufs| m.process_events(mask, &mut bufs.scratch, say))
+        if !self.connected {
+            // Readiness of any kind while connecting means the connect
+            // finished, one way or the other: `SO_ERROR` says which (a
+            // refused connect is otherwise mistaken for success or for an
+            // empty read).
+            if let Err(e) = self.message.sock().finish_connect() {
+                let reason = connect_failure(&self.message.describe(), &e);
+                return self.fail(&reason, cx);
             }
-            ClientConn::App(m) => m.process_events(mask, say),
-        };
-        match next {
+            self.connected = true;
+        }
+        let say = self.say;
+        match with_buffers(|bufs| self.message.process_events(ready, bufs, say)) {
             Ok(Next::Wait(interest)) => {
                 if let Err(e) = cx.set_interest(interest) {
-                    return self.fail(&format!("{}: {e}", self.describe()), cx);
+                    return self.fail(&format!("{}: {e}", self.message.describe()), cx);
                 }
                 // Progress moves the deadline; see --timeout.
                 cx.set_deadline(Some(cx.now() + self.timeout));
@@ -129,25 +131,35 @@ impl Handler for ClientEntry {
     fn on_deadline(&mut self, cx: &mut Context<'_, Self>) {
         let reason = format!(
             "{} timed out: no progress for {} s",
-            self.describe(),
+            self.message.describe(),
             self.timeout.as_secs_f64()
         );
         self.fail(&reason, cx);
     }
 }
 
-/// Runs a client program: `connect` builds each connection's state machine
-/// (its number, the address, and the socket whose non-blocking connect, the
-/// tutorial's `connect_ex`, has started); it is called again for each next
-/// address a connection tries. The loop runs until every connection
-/// closed. Exit status 0 when none failed.
-pub fn run_clients(
+/// Describes a failed connect the way the programs print it:
+/// `connection to ('127.0.0.1', 65432) refused`.
+fn connect_failure(what: &str, err: &io::Error) -> String {
+    match err.kind() {
+        io::ErrorKind::ConnectionRefused => format!("{what} refused"),
+        io::ErrorKind::TimedOut => format!("{what} timed out"),
+        _ => format!("{what} failed: {err}"),
+    }
+}
+
+/// Runs a client program: `connect` builds each connection's [`Message`]
+/// (from its number, the address, and the socket whose non-blocking
+/// connect, the tutorial's `connect_ex`, has started); it is called again
+/// for each next address a connection tries. The loop runs until every
+/// connection closed. Exit status 0 when none failed.
+pub fn run_clients<M: Message<Socket = TcpStream>>(
     addrs: &[SocketAddr],
     count: usize,
     timeout: Duration,
     say: Say,
     trace: bool,
-    connect: impl FnMut(usize, SocketAddr, TcpStream) -> ClientConn,
+    connect: impl FnMut(usize, SocketAddr, TcpStream) -> M,
 ) -> ExitCode {
     let mut event_loop = match EventLoop::with_capacity(count.clamp(16, 1024)) {
         Ok(event_loop) => event_loop,
@@ -161,9 +173,9 @@ pub fn run_clients(
         say::error(format_args!("no address to connect to"));
         return ExitCode::FAILURE;
     }
-    let shared = Rc::new(Shared {
+    let failures = Rc::new(Failures {
         addrs: addrs.len(),
-        failures: Cell::new(0),
+        count: Cell::new(0),
         retries: RefCell::new(Vec::new()),
     });
     let mut starter = Starter {
@@ -171,11 +183,11 @@ pub fn run_clients(
         timeout,
         say,
         trace,
-        shared: Rc::clone(&shared),
+        failures: Rc::clone(&failures),
         connect,
     };
     for id in 1..=count {
-        starter.start(&mut event_loop, id, 0);
+        starter.start_connection(&mut event_loop, id, 0);
     }
     while !event_loop.is_empty() {
         if let Err(e) = event_loop.turn(None) {
@@ -183,32 +195,41 @@ pub fn run_clients(
             return ExitCode::FAILURE;
         }
         // The connections whose connect failed, on their next address.
-        let retries = shared.retries.take();
+        let retries = failures.retries.take();
         for (id, next) in retries {
-            starter.start(&mut event_loop, id, next);
+            starter.start_connection(&mut event_loop, id, next);
         }
     }
-    if shared.failures.get() == 0 {
+    if failures.count.get() == 0 {
         ExitCode::SUCCESS
     } else {
         ExitCode::FAILURE
     }
 }
 
-/// What starting a connection takes.
+/// What starting a connection takes (the tutorial's `start_connections`).
 struct Starter<'a, F> {
     addrs: &'a [SocketAddr],
     timeout: Duration,
     say: Say,
     trace: bool,
-    shared: Rc<Shared>,
+    failures: Rc<Failures>,
     connect: F,
 }
 
-impl<F: FnMut(usize, SocketAddr, TcpStream) -> ClientConn> Starter<'_, F> {
+impl<M, F> Starter<'_, F>
+where
+    M: Message<Socket = TcpStream>,
+    F: FnMut(usize, SocketAddr, TcpStream) -> M,
+{
     /// Starts connection `id` on `addrs[from]`, or on the next address
     /// after it whose connect does not fail at once, and registers it.
-    fn start(&mut self, event_loop: &mut EventLoop<ClientEntry>, id: usize, from: usize) {
+    fn start_connection(
+        &mut self,
+        event_loop: &mut EventLoop<Connection<M>>,
+        id: usize,
+        from: usize,
+    ) {
         for (attempt, &addr) in self.addrs.iter().enumerate().skip(from) {
             let started = TcpStream::connect(addr).and_then(|(sock, status)| {
                 sock.set_nodelay(true)?;
@@ -220,12 +241,8 @@ impl<F: FnMut(usize, SocketAddr, TcpStream) -> ClientConn> Starter<'_, F> {
                 // next address, as for a connect that fails later.
                 Err(_) if attempt + 1 < self.addrs.len() => continue,
                 Err(e) => {
-                    say::error(format_args!(
-                        "{}",
-                        connect_failure(&format!("connection to {}", Addr(addr)), &e)
-                    ));
-                    self.shared.failures.set(self.shared.failures.get() + 1);
-                    return;
+                    let what = format!("connection to {}", Addr(addr));
+                    return self.failures.fail(&connect_failure(&what, &e));
                 }
             };
             return self.register(event_loop, id, attempt, sock, status);
@@ -234,7 +251,7 @@ impl<F: FnMut(usize, SocketAddr, TcpStream) -> ClientConn> Starter<'_, F> {
 
     fn register(
         &mut self,
-        event_loop: &mut EventLoop<ClientEntry>,
+        event_loop: &mut EventLoop<Connection<M>>,
         id: usize,
         attempt: usize,
         sock: TcpStream,
@@ -242,7 +259,7 @@ impl<F: FnMut(usize, SocketAddr, TcpStream) -> ClientConn> Starter<'_, F> {
     ) {
         let addr = self.addrs[attempt];
         let fd = sock.as_raw_fd();
-        let conn = (self.connect)(id, addr, sock);
+        let message = (self.connect)(id, addr, sock);
         if self.trace {
             // Both outcomes are handled alike: the first writable event (at
             // once if already connected) finishes the connect.
@@ -252,26 +269,24 @@ impl<F: FnMut(usize, SocketAddr, TcpStream) -> ClientConn> Starter<'_, F> {
             };
             say::always(format_args!("connect fd={fd} {how}"));
         }
-        let interest = match &conn {
-            ClientConn::Multiconn(_) => MulticonnMessage::<TcpStream>::INITIAL,
-            ClientConn::App(_) => ClientMessage::<TcpStream>::INITIAL,
-        };
-        let entry = ClientEntry {
-            conn,
+        let connection = Connection {
+            message,
             say: self.say,
             timeout: self.timeout,
             id,
             attempt,
-            shared: Rc::clone(&self.shared),
+            connected: false,
+            failures: Rc::clone(&self.failures),
         };
-        match event_loop.register(entry, interest) {
+        // READ and WRITE, as in the tutorial: WRITE says the connect
+        // finished.
+        match event_loop.register(connection, Interest::READ_WRITE) {
             Ok(token) => {
                 event_loop.set_deadline_of(token, Some(Instant::now() + self.timeout));
             }
-            Err(e) => {
-                say::error(format_args!("connection to {}: {e}", Addr(addr)));
-                self.shared.failures.set(self.shared.failures.get() + 1);
-            }
+            Err(e) => self
+                .failures
+                .fail(&format!("connection to {}: {e}", Addr(addr))),
         }
     }
 }

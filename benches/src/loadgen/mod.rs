@@ -13,13 +13,11 @@
 //! measured window is read from `/proc`, so servers can be compared by
 //! messages per second of server CPU even when the client is the limit.
 
-mod conn;
+mod connection;
 mod stats;
-mod workload;
 
 use std::cell::{Cell, RefCell};
 use std::io;
-use std::net::{SocketAddr, ToSocketAddrs};
 use std::num::NonZeroUsize;
 use std::process::ExitCode;
 use std::rc::Rc;
@@ -27,12 +25,12 @@ use std::time::{Duration, Instant};
 
 use clap::{Parser, ValueEnum};
 use reactor::EventLoop;
+use sockets::cli::{parse_seconds, resolve};
+use sockets::say;
 
-use crate::cli::parse_seconds;
-use crate::say;
-use conn::{LoadConn, Shared};
+use crate::workload::Workload;
+use connection::{Connection, Load};
 pub use stats::{cpu_seconds_of_pid, own_cpu_seconds, Report, Stats};
-pub use workload::Workload;
 
 /// What the load is.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
@@ -114,24 +112,35 @@ pub fn main(args: LoadgenArgs) -> ExitCode {
     }
 }
 
-fn resolve(addr: &str) -> io::Result<SocketAddr> {
-    addr.to_socket_addrs()?
-        .next()
-        .ok_or_else(|| io::Error::other(format!("`{addr}` has no address")))
+/// `--addr HOST:PORT` as HOST and PORT: `127.0.0.1:65432`, `[::1]:65432`,
+/// `localhost:65432`.
+fn host_and_port(addr: &str) -> Result<(&str, u16), String> {
+    let (host, port) = addr
+        .rsplit_once(':')
+        .ok_or_else(|| format!("`{addr}` is not HOST:PORT"))?;
+    let port = port
+        .parse()
+        .map_err(|_| format!("`{port}` is not a port number"))?;
+    let host = host
+        .strip_prefix('[')
+        .and_then(|h| h.strip_suffix(']'))
+        .unwrap_or(host);
+    Ok((host, port))
 }
 
 /// Runs the load and returns the report of the measured window.
 pub fn run(args: &LoadgenArgs) -> io::Result<Report> {
-    let addr = resolve(&args.addr)
-        .map_err(|e| io::Error::new(e.kind(), format!("--addr {}: {e}", args.addr)))?;
+    let addr = host_and_port(&args.addr)
+        .and_then(|(host, port)| resolve(host, port))
+        .map_err(|e| io::Error::other(format!("--addr {}: {e}", args.addr)))?;
     let conns = args.conns.get();
     reactor::net::raise_fd_limit(conns as u64 + 64)?;
     let workload = match args.mode {
-        Mode::Echo => Workload::echo(args.size.get(), args.depth.get()),
-        Mode::App => Workload::app(&args.action, &args.value, args.depth.get())
+        Mode::Echo => Workload::echo(args.size.get()),
+        Mode::App => Workload::app(&args.action, &args.value)
             .map_err(|e| io::Error::other(format!("cannot build the request: {e}")))?,
     };
-    let shared = Rc::new(Shared {
+    let load = Rc::new(Load {
         addr,
         workload,
         depth: args.depth.get(),
@@ -142,9 +151,7 @@ pub fn run(args: &LoadgenArgs) -> io::Result<Report> {
     });
     let mut event_loop = EventLoop::with_capacity(conns.clamp(64, 4096))?;
     for _ in 0..conns {
-        LoadConn::open(&shared, |conn, interest| {
-            event_loop.register(conn, interest)
-        })?;
+        Connection::open(&load, |conn, interest| event_loop.register(conn, interest))?;
     }
 
     let start = Instant::now();
@@ -156,7 +163,7 @@ pub fn run(args: &LoadgenArgs) -> io::Result<Report> {
     loop {
         let now = Instant::now();
         if window.is_none() && now >= measure_from {
-            shared.stats.borrow_mut().start_measuring();
+            load.stats.borrow_mut().start_measuring();
             let server = args.server_pid.map(cpu_seconds_of_pid).transpose()?;
             window = Some((now, own_cpu_seconds(), server));
         }
@@ -164,8 +171,8 @@ pub fn run(args: &LoadgenArgs) -> io::Result<Report> {
             break;
         }
         if now >= next_progress {
-            let total = shared.stats.borrow().total_messages;
-            let errors = shared.stats.borrow().errors;
+            let total = load.stats.borrow().total_messages;
+            let errors = load.stats.borrow().errors;
             say::progress(format_args!(
                 "loadgen: {:>3.0} s: {} msg/s, {} errors, {} connections",
                 (now - start).as_secs_f64(),
@@ -187,17 +194,17 @@ pub fn run(args: &LoadgenArgs) -> io::Result<Report> {
         event_loop.turn(Some(wake.saturating_duration_since(now)))?;
     }
     let finished = Instant::now();
-    shared.stats.borrow_mut().stop_measuring();
+    load.stats.borrow_mut().stop_measuring();
     let own_end = own_cpu_seconds();
     let server_end = args.server_pid.map(cpu_seconds_of_pid).transpose()?;
-    drain(&mut event_loop, &shared, args.timeout)?;
+    drain(&mut event_loop, &load, args.timeout)?;
     let (began, own_start, server_start) =
         window.ok_or_else(|| io::Error::other("the run ended before measuring began"))?;
     let server_cpu = match (server_end, server_start) {
         (Some(after), Some(before)) => Some(after - before),
         _ => None,
     };
-    let stats = shared.stats.borrow();
+    let stats = load.stats.borrow();
     Ok(Report::new(
         args,
         &stats,
@@ -210,16 +217,12 @@ pub fn run(args: &LoadgenArgs) -> io::Result<Report> {
 /// The end of a run: no new request, and every answer still owed is waited
 /// for (at most `timeout` without progress), so that `answered == sent`
 /// proves no request was lost.
-fn drain(
-    event_loop: &mut EventLoop<LoadConn>,
-    shared: &Shared,
-    timeout: Duration,
-) -> io::Result<()> {
-    shared.stopping.set(true);
+fn drain(event_loop: &mut EventLoop<Connection>, load: &Load, timeout: Duration) -> io::Result<()> {
+    load.stopping.set(true);
     // Connections keep their own no-progress deadlines; this bounds the
     // whole drain as well.
     let give_up = Instant::now() + timeout;
-    while shared.stats.borrow().outstanding() > 0 && !event_loop.is_empty() {
+    while load.stats.borrow().outstanding() > 0 && !event_loop.is_empty() {
         let now = Instant::now();
         if now >= give_up {
             break;
