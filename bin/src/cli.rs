@@ -29,6 +29,11 @@ pub struct ServerOptions {
     /// Print every reactor step: register, modify, unregister, readiness.
     #[arg(long)]
     pub trace: bool,
+    /// After the last event, poll without blocking for up to MICROS before
+    /// sleeping: lower latency at low load, for a busy core while the load
+    /// is low but not zero; an idle server still sleeps. 0 turns it off.
+    #[arg(long, value_name = "MICROS", default_value = "0")]
+    pub busy_poll: u64,
 }
 
 impl ServerOptions {

@@ -69,22 +69,21 @@ fn two_workers_serve_many_connections_and_stop_on_sigint() {
     );
 }
 
-#[test]
-fn echo_server_idle_with_20_connections_uses_no_cpu() {
-    let server = Server::start(ECHO_SERVER, &["-q"]);
-    let mut socks: Vec<TcpStream> = (0..20).map(|_| server.connect()).collect();
+/// A server with `conns` connections, each served once, then idle: it
+/// sleeps in epoll_wait, whatever `args` ask for.
+fn idle_server_uses_no_cpu(bin: &str, args: &[&str], conns: usize) {
+    let server = Server::start(bin, args);
+    let mut socks: Vec<TcpStream> = (0..conns).map(|_| server.connect()).collect();
     // Each connection is registered and has been served once.
     for sock in &mut socks {
-        sock.write_all(b"hello").expect("write");
-        let mut back = [0u8; 5];
-        std::io::Read::read_exact(sock, &mut back).expect("the echo");
-        assert_eq!(&back, b"hello");
+        exchange(bin, sock);
     }
     // Idle, the server sleeps in epoll_wait: 0 ticks, maybe 1 from the
     // tick-based accounting. A server that kept WRITE interest (as the
-    // tutorial does) would spin at a full core: hundreds of ticks in 3 s,
-    // and still well over 10 on a loaded machine. Its own CPU time is
-    // measured, so a loaded machine does not inflate it.
+    // tutorial does), or busy-polled without end, would spin at a full
+    // core: hundreds of ticks in 3 s, and still well over 10 on a loaded
+    // machine. Its own CPU time is measured, so a loaded machine does not
+    // inflate it.
     let window = Duration::from_secs(3);
     let before = server.cpu_ticks();
     thread::sleep(window);
@@ -93,17 +92,38 @@ fn echo_server_idle_with_20_connections_uses_no_cpu() {
         let used = after - before;
         assert!(
             used <= 10,
-            "idle echo-server used {used} ticks in {window:?} (of {} per second)",
+            "idle {bin} {args:?} used {used} ticks in {window:?} (of {} per second)",
             ticks_per_second()
         );
     }
     // Still serving.
     for sock in &mut socks {
-        sock.write_all(b"bye").expect("write");
-        let mut back = [0u8; 3];
-        std::io::Read::read_exact(sock, &mut back).expect("the echo");
-        assert_eq!(&back, b"bye");
+        exchange(bin, sock);
     }
+}
+
+/// One request and its answer: an echo, or a search.
+fn exchange(bin: &str, sock: &mut TcpStream) {
+    if bin == APP_SERVER {
+        assert_serves(sock);
+        return;
+    }
+    sock.write_all(b"hello").expect("write");
+    let mut back = [0u8; 5];
+    std::io::Read::read_exact(sock, &mut back).expect("the echo");
+    assert_eq!(&back, b"hello");
+}
+
+#[test]
+fn echo_server_idle_with_20_connections_uses_no_cpu() {
+    idle_server_uses_no_cpu(ECHO_SERVER, &["-q"], 20);
+}
+
+#[test]
+fn busy_polling_servers_idle_with_100_connections_use_no_cpu() {
+    // 50 ms of polling after the last event, then sleep.
+    idle_server_uses_no_cpu(ECHO_SERVER, &["-q", "--busy-poll", "50000"], 100);
+    idle_server_uses_no_cpu(APP_SERVER, &["-q", "--busy-poll", "50000"], 100);
 }
 
 #[test]

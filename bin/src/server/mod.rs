@@ -569,6 +569,7 @@ fn run_worker<M: Serve>(
     let setup = (|| {
         let mut event_loop = EventLoop::new()?;
         event_loop.set_trace(settings.options.trace);
+        event_loop.set_busy_poll(Duration::from_micros(settings.options.busy_poll));
         signal::notify(&[Signal::SIGINT, Signal::SIGTERM], &event_loop.waker())?;
         let acceptor = Acceptor {
             listener,
