@@ -8,13 +8,16 @@
 //! connection is *parked*: not read, its bytes wait in the kernel and TCP
 //! slows the sender down. Nothing is dropped and no connection is killed.
 //!
-//! Why this cannot deadlock: a connection holds a share for a whole message
-//! ("admitted") or only for the few bytes it read before the length was
-//! known. Admitted messages can always complete, and completing frees their
-//! share for the parked ones, which are admitted in the order they parked.
-//! And when no message at all is admitted, the first parked one is admitted
-//! even past the budget (by at most one message), so the bytes held by the
-//! parked ones alone can never stall everyone.
+//! Why this cannot deadlock: a connection is parked only once its
+//! request's length is known (its JSON header is in) and that length does
+//! not fit; before that it reads, under pressure, no further than the end
+//! of its header. So every parked connection waits for a length, and
+//! whenever no request at all holds a whole share ("admitted"), the one
+//! parked longest is admitted even past the budget (by at most one
+//! request). Admitted requests complete (or `--request-timeout` closes
+//! them) and free their share for the next in line. What a connection
+//! holds before its length is known, one header at most, is counted but
+//! never waited for.
 //!
 //! Each worker thread has its own budget (the option's value divided among
 //! the workers): the event loop is single-threaded, so the accounting is a

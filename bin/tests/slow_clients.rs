@@ -150,3 +150,66 @@ fn many_large_slow_requests_stay_within_the_buffer_budget_and_all_are_answered()
         server.stderr.snapshot()
     );
 }
+
+#[test]
+fn a_budget_smaller_than_one_request_still_answers_every_request() {
+    // Nothing fits in 100 bytes: one request at a time is admitted past
+    // the budget, and the others wait their turn; none is stuck for good.
+    let server = Server::start(
+        APP_SERVER,
+        &[
+            "-q",
+            "--max-buffered-bytes",
+            "100",
+            "--request-timeout",
+            "5",
+        ],
+    );
+    let clients: Vec<_> = (0..5)
+        .map(|i| {
+            let addr = server.addr;
+            thread::spawn(move || {
+                let content: Vec<u8> = (0..1000).map(|b| (b ^ i) as u8).collect();
+                let mut sock = connect(addr);
+                sock.write_all(&binary_request(&content)).expect("write");
+                let answer = read_message(&mut sock).expect("an answer");
+                assert_eq!(answer.content, binary_answer_content(&content), "conn {i}");
+            })
+        })
+        .collect();
+    for client in clients {
+        client.join().expect("client");
+    }
+    let mut sock = server.connect();
+    assert_serves(&mut sock);
+    assert!(
+        server.stderr.snapshot().is_empty(),
+        "{:?}",
+        server.stderr.snapshot()
+    );
+}
+
+#[test]
+fn each_pipelined_request_gets_its_own_request_timeout() {
+    // Every 0.4 s the end of one request and the start of the next: each
+    // request takes 0.4 s, the connection is never between requests, and
+    // none may be timed from an earlier one's start.
+    let server = Server::start(APP_SERVER, &["-q", "--request-timeout", "1"]);
+    let request = search_request("morpheus");
+    let half = request.len() / 2;
+    let mut sock = server.connect();
+    sock.write_all(&request[..half]).expect("write");
+    for i in 0..8 {
+        thread::sleep(Duration::from_millis(400));
+        let mut piece = request[half..].to_vec();
+        piece.extend_from_slice(&request[..half]);
+        sock.write_all(&piece).expect("write");
+        let answer = read_message(&mut sock).unwrap_or_else(|e| panic!("answer {i}: {e}"));
+        assert_eq!(answer.result(), "Follow the white rabbit. 🐰", "answer {i}");
+    }
+    assert!(
+        server.stderr.snapshot().is_empty(),
+        "{:?}",
+        server.stderr.snapshot()
+    );
+}

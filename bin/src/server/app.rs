@@ -34,10 +34,11 @@ pub struct ServerMessage<S> {
     /// The start of a request whose rest has not arrived (the tutorial's
     /// `_recv_buffer`); empty, and unallocated, between requests.
     partial: Vec<u8>,
-    /// How many more bytes the partial request needs (the decoder's
-    /// `NeedMore`): mid-request, a read takes no more than that, so nothing
-    /// of the next message is read before this one has room.
+    /// How many more bytes the decoder's current stage needs (its
+    /// `NeedMore`): under budget pressure a read takes no more than that.
     needed: usize,
+    /// Requests completed on this connection: the number of the next one.
+    requests: u64,
     /// What the partial request holds of the worker's `--max-buffered-bytes`.
     share: Share,
     /// Waiting for room in the budget: not read until there is.
@@ -58,7 +59,8 @@ impl<S: Read + Write> ServerMessage<S> {
             addr,
             decoder: Decoder::with_max_content_length(max_content_length),
             partial: Vec::new(),
-            needed: 0,
+            needed: 2,
+            requests: 0,
             share: Share::default(),
             parked: false,
             outbox: Outbox::default(),
@@ -66,17 +68,28 @@ impl<S: Read + Write> ServerMessage<S> {
         }
     }
 
-    /// How many bytes the next read may take: a read's worth, but no more
-    /// than the budget has room for beyond what an admitted request still
-    /// needs, so the bytes held never outgrow the budget.
+    /// How many bytes the next read may take. With room in the budget, a
+    /// read's worth. Without, no byte of a request's content is read before
+    /// its whole length is admitted: a request whose length is known and
+    /// not admitted is not read at all (it is parked), and one whose length
+    /// is not known yet is read only up to the end of its current header
+    /// stage (the 2-byte length, then the JSON header). So every parked
+    /// connection waits in the content stage, for a length the budget can
+    /// admit, and the bytes held before that are at most one header each.
     fn read_len(&self) -> usize {
         with_budget(|budget| {
-            let room = if self.share.is_admitted() {
-                self.needed.saturating_add(budget.free())
+            let free = budget.free();
+            if self.share.is_admitted() {
+                // The rest of this request, and what fits after it.
+                self.needed.saturating_add(free).min(READ_SIZE)
+            } else if self.decoder.frame_len().is_some() {
+                0
+            } else if free >= READ_SIZE {
+                READ_SIZE
             } else {
-                budget.free()
-            };
-            room.min(READ_SIZE)
+                // 2 between requests, the rest of the stage within one.
+                self.needed.clamp(1, READ_SIZE)
+            }
         })
     }
 
@@ -169,6 +182,7 @@ impl<S: Read + Write> ServerMessage<S> {
                 }
                 Ok(Status::Complete { frame, consumed }) => {
                     used += consumed;
+                    self.requests += 1;
                     self.process_request(&frame, out, say);
                 }
                 Err(e) => {
@@ -288,10 +302,18 @@ impl Serve for ServerMessage<TcpStream> {
         self.next()
     }
 
-    /// Whether a request has begun to arrive and is not complete yet (what
-    /// `--request-timeout` times).
-    fn mid_request(&self) -> bool {
-        !self.partial.is_empty()
+    /// The request that has begun to arrive and is not complete yet (what
+    /// `--request-timeout` times), by its number on this connection.
+    fn request_under_way(&self) -> Option<u64> {
+        (!self.partial.is_empty()).then_some(self.requests)
+    }
+
+    /// Closing: the partial request will not be answered; its bytes and
+    /// its share of the budget go now, not when the lingering ends.
+    fn abandon(&mut self) {
+        with_budget(|budget| budget.release(&mut self.share));
+        self.partial = Vec::new();
+        self.parked = false;
     }
 
     /// Whether the connection waits for room in the budget (and so is not
@@ -303,9 +325,10 @@ impl Serve for ServerMessage<TcpStream> {
     /// Room was freed: take it if the partial request now fits, and read
     /// again.
     fn unpark(&mut self) -> Option<Next> {
+        // Only a request whose length is known is ever parked.
         self.parked = !with_budget(|budget| match self.decoder.frame_len() {
             Some(len) => budget.admit(&mut self.share, len),
-            None => budget.free() > 0,
+            None => true,
         });
         if let (false, Some(len)) = (self.parked, self.decoder.frame_len()) {
             self.partial

@@ -68,10 +68,16 @@ pub trait Serve: Message<Socket = TcpStream> + Debug + Sized {
     fn accept(sock: TcpStream, addr: SocketAddr, config: &Self::Config) -> Self;
     /// The server is stopping: read nothing more, finish what is owed.
     fn drain(&mut self) -> Next;
-    /// Whether a message has begun to arrive and is not complete yet.
-    fn mid_request(&self) -> bool {
-        false
+    /// The request under way, if its first byte has arrived and it is not
+    /// complete yet: its number on this connection (0, 1, ...), so that a
+    /// read that completes one request and begins the next is seen as a
+    /// new request.
+    fn request_under_way(&self) -> Option<u64> {
+        None
     }
+    /// The connection is closing: give back what it holds for a request
+    /// that will never be answered (its share of the budget).
+    fn abandon(&mut self) {}
     /// Whether the connection waits for room in the buffer budget.
     fn parked(&self) -> bool {
         false
@@ -153,8 +159,9 @@ pub struct Connection<'s, M: Serve> {
     /// Half-closed after its last answer, reading and discarding what the
     /// peer still sends until its EOF (or the grace period ends).
     lingering: bool,
-    /// When the message under way must be complete (`--request-timeout`).
-    request_deadline: Option<Instant>,
+    /// The request under way (its number) and when it must be complete
+    /// (`--request-timeout`).
+    request_deadline: Option<(u64, Instant)>,
     /// The server is stopping: the end of the grace period, which no other
     /// deadline moves.
     stop_at: Option<Instant>,
@@ -250,20 +257,26 @@ impl<'s, M: Serve> Connection<'s, M> {
         if self.stop_at.is_some() {
             return self.stop_at;
         }
-        if self.message.parked() {
+        if self.message.parked() && self.message.next() == Next::Wait(Interest::NONE) {
+            // Waiting only for room: the wait is ours. (A parked connection
+            // that still owes answers is timed as any other.)
             self.request_deadline = None;
             return None;
         }
         let idle = self.settings.options.idle_timeout().map(|idle| now + idle);
-        self.request_deadline = match M::request_timeout(&self.settings.config) {
-            Some(limit) if self.message.mid_request() => {
-                Some(self.request_deadline.unwrap_or(now + limit))
-            }
+        self.request_deadline = match (
+            M::request_timeout(&self.settings.config),
+            self.message.request_under_way(),
+        ) {
+            (Some(limit), Some(request)) => match self.request_deadline {
+                Some((same, at)) if same == request => Some((request, at)),
+                _ => Some((request, now + limit)),
+            },
             _ => None,
         };
         match (idle, self.request_deadline) {
-            (Some(a), Some(b)) => Some(a.min(b)),
-            (a, b) => a.or(b),
+            (Some(a), Some((_, b))) => Some(a.min(b)),
+            (a, b) => a.or(b.map(|(_, at)| at)),
         }
     }
 
@@ -288,7 +301,7 @@ impl<'s, M: Serve> Connection<'s, M> {
             self.request_deadline,
             M::request_timeout(&self.settings.config),
         ) {
-            (Some(at), Some(limit)) if at <= cx.now() => say::error(format_args!(
+            (Some((_, at)), Some(limit)) if at <= cx.now() => say::error(format_args!(
                 "request from {addr} not complete within {} s; closing the connection",
                 limit.as_secs_f64()
             )),
@@ -309,6 +322,7 @@ impl<'s, M: Serve> Connection<'s, M> {
     /// and discard what the peer still sends until its EOF, within the
     /// grace period, and only then close.
     fn start_lingering(&mut self, cx: &mut Context<'_, Registration<'s, M>>) {
+        self.message.abandon();
         if self.discard_input() == Discarded::Eof {
             cx.close();
             return;
