@@ -16,6 +16,8 @@ use crate::decode::Frame;
 use crate::encode::{encode_json_frame, encode_parts};
 use crate::fields::{parse_object, Field, Shape, TakeFields};
 use crate::header::{check_utf8_encoding, Header, TEXT_JSON};
+use crate::layout::Scanner;
+use crate::pyjson::ITEM_SEPARATOR;
 use crate::Error;
 
 /// The `content-type` of the server's binary responses.
@@ -57,6 +59,22 @@ pub enum Request<'a> {
 /// error, answered rather than fatal. Strings are borrowed from the frame
 /// unless they hold escapes.
 pub fn process_request<'a>(request: &Frame<'a>) -> Result<Request<'a>, Error> {
+    read_request(request, ContentPath::Fast)
+}
+
+/// Whether a request's content may take the fast path (see [`crate::layout`]).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub(crate) enum ContentPath {
+    /// The Python layout scanned directly, anything else through serde.
+    Fast,
+    /// Everything through serde.
+    General,
+}
+
+pub(crate) fn read_request<'a>(
+    request: &Frame<'a>,
+    path: ContentPath,
+) -> Result<Request<'a>, Error> {
     let header = &request.header;
     if !header.is_json() {
         return Ok(Request::Binary {
@@ -65,30 +83,57 @@ pub fn process_request<'a>(request: &Frame<'a>) -> Result<Request<'a>, Error> {
         });
     }
     check_utf8_encoding(header)?;
+    if path == ContentPath::Fast {
+        if let Some((action, value)) = scan_python_layout(request.content) {
+            let text = |s| Some(Field::Str(Cow::Borrowed(s)));
+            return judge(text(action), text(value));
+        }
+    }
     let mut fields = RequestFields::default();
     match parse_object(request.content, &mut fields) {
         Err(invalid) => Err(Error::ContentNotJson {
             reason: invalid.reason(),
         }),
         Ok(Shape::Not(found)) => Err(Error::ContentNotObject { found }),
-        Ok(Shape::Object) => match fields.action {
-            None => Err(Error::MissingContentKey { key: "action" }),
-            Some(Field::Str(action)) if action == "search" => match fields.value {
-                None => Err(Error::MissingContentKey { key: "value" }),
-                Some(Field::Str(query)) => Ok(Request::Search { query }),
-                Some(other) => Err(Error::ContentValueNotString {
-                    key: "value",
-                    found: other.kind(),
-                }),
-            },
-            Some(Field::Str(action)) => Err(Error::InvalidAction {
-                action: action.into_owned(),
-            }),
+        Ok(Shape::Object) => judge(fields.action, fields.value),
+    }
+}
+
+/// The fast path: `{"action": "...", "value": "..."}` exactly as
+/// `app-client.py`'s `json.dumps` writes it, strings without escapes.
+/// `None` for anything else, which the general path then reads.
+pub(crate) fn scan_python_layout(content: &[u8]) -> Option<(&str, &str)> {
+    let mut scan = Scanner::new(content);
+    scan.literal(b"{")?;
+    scan.key("action")?;
+    let action = scan.plain_string()?;
+    scan.literal(ITEM_SEPARATOR)?;
+    scan.key("value")?;
+    let value = scan.plain_string()?;
+    scan.literal(b"}")?;
+    scan.end()?;
+    Some((action, value))
+}
+
+/// What the request's two fields ask for, however they were read.
+fn judge<'a>(action: Option<Field<'a>>, value: Option<Field<'a>>) -> Result<Request<'a>, Error> {
+    match action {
+        None => Err(Error::MissingContentKey { key: "action" }),
+        Some(Field::Str(action)) if action == "search" => match value {
+            None => Err(Error::MissingContentKey { key: "value" }),
+            Some(Field::Str(query)) => Ok(Request::Search { query }),
             Some(other) => Err(Error::ContentValueNotString {
-                key: "action",
+                key: "value",
                 found: other.kind(),
             }),
         },
+        Some(Field::Str(action)) => Err(Error::InvalidAction {
+            action: action.into_owned(),
+        }),
+        Some(other) => Err(Error::ContentValueNotString {
+            key: "action",
+            found: other.kind(),
+        }),
     }
 }
 
