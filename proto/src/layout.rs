@@ -1,5 +1,5 @@
-//! The Python programs' exact JSON layout, read by hand: the fast paths,
-//! and why each has a general path behind it.
+//! The Python programs' exact JSON layout, read and written by hand: the
+//! fast paths, and why each has a general path behind it.
 //!
 //! # Why two paths
 //!
@@ -38,11 +38,22 @@
 //! general path finds: the differential tests (`tests/paths.rs`) feed
 //! both the same bytes and compare, using the functions below, which run
 //! each path on its own.
+//!
+//! Writing is the mirror image. A header with no extra keys (every header
+//! the server writes) is written straight into the output buffer, its
+//! strings escaped as serde_json escapes them; a response's `{"result":
+//! ...}` is measured first, so that its header can be written before it and
+//! nothing has to be moved. The general encoder, serde with
+//! [`crate::PythonFormatter`], still writes anything else, and is the
+//! reference the fast writer is tested against byte for byte.
+
+use std::fmt;
 
 use crate::decode::Frame;
+use crate::encode;
 use crate::header::Header;
 use crate::pyjson::KEY_SEPARATOR;
-use crate::service::{self, Request};
+use crate::service::{self, Request, ResultText};
 use crate::Error;
 
 /// The header's fast path alone: the header if `json` is in the exact
@@ -68,6 +79,28 @@ pub fn search_content_fast(content: &[u8]) -> Option<(&str, &str)> {
 /// [`crate::process_request`] with its content read by the general path only.
 pub fn process_request_general<'a>(request: &Frame<'a>) -> Result<Request<'a>, Error> {
     service::read_request(request, service::ContentPath::General)
+}
+
+/// [`crate::encode_frame`] with the header always written by the general
+/// encoder (serde), whether or not it has extra keys.
+pub fn encode_frame_general(
+    out: &mut Vec<u8>,
+    header: &Header<'_>,
+    content: &[u8],
+) -> Result<(), Error> {
+    encode::encode_frame_general(out, header, content)
+}
+
+/// The `text/json` answer `{"result": TEXT}` as [`crate::create_response`]
+/// writes it: measured, then the header and the content written in place.
+pub fn result_frame_fast(out: &mut Vec<u8>, result: &ResultText<'_>) {
+    service::json_response(out, result);
+}
+
+/// The same answer written by the general encoder: the content serialized
+/// by serde, then the header, then the two swapped.
+pub fn result_frame_general(out: &mut Vec<u8>, result: &ResultText<'_>) {
+    service::json_response_general(out, result);
 }
 
 /// Reads a document in the exact layout, front to back. Each step returns
@@ -143,9 +176,175 @@ fn needs_escape(byte: u8) -> bool {
     byte == b'"' || byte == b'\\' || byte < 0x20
 }
 
+/// Appends `byte` as it goes inside a JSON string: `\"`, `\\`, the five
+/// short escapes, `\u00XX` in lowercase hex for the other control
+/// characters, anything else as it is.
+fn write_byte_escaped(out: &mut Vec<u8>, byte: u8) {
+    const HEX: &[u8; 16] = b"0123456789abcdef";
+    match byte {
+        b'"' => out.extend_from_slice(b"\\\""),
+        b'\\' => out.extend_from_slice(b"\\\\"),
+        b'\n' => out.extend_from_slice(b"\\n"),
+        b'\r' => out.extend_from_slice(b"\\r"),
+        b'\t' => out.extend_from_slice(b"\\t"),
+        0x08 => out.extend_from_slice(b"\\b"),
+        0x0c => out.extend_from_slice(b"\\f"),
+        0x00..=0x1f => {
+            out.extend_from_slice(b"\\u00");
+            for nibble in [byte >> 4, byte & 0xf] {
+                out.extend(HEX.get(usize::from(nibble)));
+            }
+        }
+        _ => out.push(byte),
+    }
+}
+
+/// How many bytes [`write_byte_escaped`] writes for `byte`.
+fn escaped_width(byte: u8) -> usize {
+    match byte {
+        b'"' | b'\\' | b'\n' | b'\r' | b'\t' | 0x08 | 0x0c => 2,
+        0x00..=0x1f => 6,
+        _ => 1,
+    }
+}
+
+/// Appends `text`'s characters as they go inside a JSON string (without
+/// the quotes), escaped as serde_json escapes them.
+pub(crate) fn write_escaped(out: &mut Vec<u8>, text: &str) {
+    let mut rest = text.as_bytes();
+    // Plain runs are copied whole; only the bytes that need it are escaped.
+    while let Some(at) = rest.iter().position(|&b| needs_escape(b)) {
+        let Some((plain, [byte, tail @ ..])) = rest.split_at_checked(at) else {
+            break;
+        };
+        out.extend_from_slice(plain);
+        write_byte_escaped(out, *byte);
+        rest = tail;
+    }
+    out.extend_from_slice(rest);
+}
+
+/// The length [`write_escaped`] would append for `text`.
+pub(crate) fn escaped_len(text: &str) -> usize {
+    text.bytes().map(escaped_width).sum()
+}
+
+/// Appends `"key": ` (the protocol's keys need no escapes).
+pub(crate) fn write_key(out: &mut Vec<u8>, key: &str) {
+    out.push(b'"');
+    out.extend_from_slice(key.as_bytes());
+    out.push(b'"');
+    out.extend_from_slice(KEY_SEPARATOR);
+}
+
+/// Appends `"text"`, escaped.
+pub(crate) fn write_string(out: &mut Vec<u8>, text: &str) {
+    out.push(b'"');
+    write_escaped(out, text);
+    out.push(b'"');
+}
+
+/// Appends `n` in decimal, as serde_json and Python write an integer.
+pub(crate) fn write_uint(out: &mut Vec<u8>, mut n: u64) {
+    let mut digits = [0u8; 20]; // u64::MAX has 20 digits
+    let mut first = digits.len();
+    for slot in digits.iter_mut().rev() {
+        // n % 10 < 10, so the cast keeps it whole.
+        *slot = b'0' + (n % 10) as u8;
+        first -= 1;
+        n /= 10;
+        if n == 0 {
+            break;
+        }
+    }
+    out.extend_from_slice(digits.get(first..).unwrap_or_default());
+}
+
+/// What a `Display` writes, escaped for a JSON string, straight into `out`.
+struct Escaping<'o>(&'o mut Vec<u8>);
+
+impl fmt::Write for Escaping<'_> {
+    fn write_str(&mut self, s: &str) -> fmt::Result {
+        write_escaped(self.0, s);
+        Ok(())
+    }
+}
+
+/// The length of what a `Display` writes, once escaped.
+struct EscapedLen(usize);
+
+impl fmt::Write for EscapedLen {
+    fn write_str(&mut self, s: &str) -> fmt::Result {
+        self.0 += escaped_len(s);
+        Ok(())
+    }
+}
+
+/// How long `text` is once displayed and escaped, without writing it.
+pub(crate) fn display_escaped_len(text: &dyn fmt::Display) -> usize {
+    let mut len = EscapedLen(0);
+    // Neither writer fails, so an error could only come from a Display
+    // impl that fails on its own; the caller checks the length it wrote.
+    let _ = fmt::write(&mut len, format_args!("{text}"));
+    len.0
+}
+
+/// Appends `text` displayed and escaped.
+pub(crate) fn write_display_escaped(out: &mut Vec<u8>, text: &dyn fmt::Display) {
+    let _ = fmt::write(&mut Escaping(out), format_args!("{text}"));
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    fn escaped(text: &str) -> String {
+        let mut out = Vec::new();
+        write_escaped(&mut out, text);
+        assert_eq!(out.len(), escaped_len(text), "{text:?}");
+        String::from_utf8(out).unwrap_or_default()
+    }
+
+    #[test]
+    fn escapes_as_serde_json_does() {
+        for text in [
+            "",
+            "plain",
+            "a\"b\\c",
+            "\n\r\t\u{8}\u{c}",
+            "\u{0}\u{1f}\u{7f}",
+            "é🐰\"",
+        ] {
+            let serde = serde_json::to_string(text).unwrap_or_default();
+            assert_eq!(format!("\"{}\"", escaped(text)), serde);
+        }
+    }
+
+    #[test]
+    fn integers_as_serde_json_writes_them() {
+        for n in [0, 7, 10, 41, 99, 100, 65535, u64::MAX / 10, u64::MAX] {
+            let mut out = Vec::new();
+            write_uint(&mut out, n);
+            assert_eq!(out, n.to_string().as_bytes());
+        }
+    }
+
+    proptest::proptest! {
+        #[test]
+        fn any_string_escapes_as_serde_json(text in ".*", raw in proptest::prelude::any::<String>()) {
+            for text in [text, raw] {
+                let serde = serde_json::to_string(&text).unwrap_or_default();
+                proptest::prop_assert_eq!(format!("\"{}\"", escaped(&text)), serde);
+            }
+        }
+
+        #[test]
+        fn any_integer_as_serde_json(n in proptest::prelude::any::<u64>()) {
+            let mut out = Vec::new();
+            write_uint(&mut out, n);
+            proptest::prop_assert_eq!(out, serde_json::to_vec(&n).unwrap_or_default());
+        }
+    }
 
     #[test]
     fn integers_read_as_json_spells_them() {

@@ -47,7 +47,7 @@
 //! ```
 //!
 //! Every header and search request the Python programs send is in one
-//! exact JSON layout, and the codec reads that layout by hand,
+//! exact JSON layout, and the codec reads and writes that layout by hand,
 //! falling back to serde_json for anything else: [`layout`] explains the two
 //! paths and why they can't disagree.
 //!

@@ -13,10 +13,10 @@ use serde::de::MapAccess;
 use serde::ser::{Serialize, SerializeMap, Serializer};
 
 use crate::decode::Frame;
-use crate::encode::{encode_json_frame, encode_parts};
+use crate::encode::{encode_json_frame_general, encode_parts, encode_with};
 use crate::fields::{parse_object, Field, Shape, TakeFields};
 use crate::header::{check_utf8_encoding, Header, TEXT_JSON};
-use crate::layout::Scanner;
+use crate::layout::{display_escaped_len, write_display_escaped, Scanner};
 use crate::pyjson::ITEM_SEPARATOR;
 use crate::Error;
 
@@ -198,9 +198,9 @@ impl fmt::Display for ResultText<'_> {
 
 /// `{"result": TEXT}`, the text streamed into the JSON string as it is
 /// formatted.
-struct ResultContent<'a>(ResultText<'a>);
+struct ResultContent<'r, 'a>(&'r ResultText<'a>);
 
-impl Serialize for ResultContent<'_> {
+impl Serialize for ResultContent<'_, '_> {
     fn serialize<S: Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
         struct Lazy<'b, 'a>(&'b ResultText<'a>);
         impl Serialize for Lazy<'_, '_> {
@@ -209,7 +209,7 @@ impl Serialize for ResultContent<'_> {
             }
         }
         let mut map = serializer.serialize_map(Some(1))?;
-        map.serialize_entry("result", &Lazy(&self.0))?;
+        map.serialize_entry("result", &Lazy(self.0))?;
         map.end()
     }
 }
@@ -225,22 +225,49 @@ impl Serialize for ResultContent<'_> {
 /// - any other content-type: `binary/custom-server-binary-type` content
 ///   `First 10 bytes of request: ` and the request's first 10 bytes.
 pub fn create_response(request: &Frame<'_>, out: &mut Vec<u8>) {
-    // The response headers are four short fixed keys, far below the 65535
-    // bytes a proto-header can count, so encoding can't fail here.
-    let _ = match process_request(request) {
-        Ok(Request::Search { query }) => json_response(out, search(&query)),
-        Err(error) => json_response(out, ResultText::Error(&error)),
+    match process_request(request) {
+        Ok(Request::Search { query }) => json_response(out, &search(&query)),
+        Err(error) => json_response(out, &ResultText::Error(&error)),
         Ok(Request::Binary { content, .. }) => binary_response(out, content),
-    };
+    }
 }
 
-fn binary_response(out: &mut Vec<u8>, request: &[u8]) -> Result<(), Error> {
+fn binary_response(out: &mut Vec<u8>, request: &[u8]) {
     let first10 = request.get(..10).unwrap_or(request);
     let header = Header::new(SERVER_BINARY_TYPE, "binary", 0);
-    encode_parts(out, &header, &[b"First 10 bytes of request: ", first10])
+    // The response headers are four short fixed keys, far below the 65535
+    // bytes a proto-header can count, so encoding can't fail here.
+    let _ = encode_parts(out, &header, &[b"First 10 bytes of request: ", first10]);
 }
 
-fn json_response(out: &mut Vec<u8>, result: ResultText<'_>) -> Result<(), Error> {
+/// `{"result": ` and `"}` around the escaped text.
+const RESULT_OPEN: &[u8] = b"{\"result\": \"";
+const RESULT_CLOSE: &[u8] = b"\"}";
+
+/// The fast path: the result text measured first (escaped, but not written),
+/// so that the header, which states the content's length, can be written
+/// before the content and nothing has to be moved afterwards.
+pub(crate) fn json_response(out: &mut Vec<u8>, result: &ResultText<'_>) {
+    let start = out.len();
+    let content_length = RESULT_OPEN.len() + display_escaped_len(result) + RESULT_CLOSE.len();
     let header = Header::new(TEXT_JSON, "utf-8", 0);
-    encode_json_frame(out, &header, &ResultContent(result))
+    let mut content_start = start;
+    let _ = encode_with(out, &header, content_length, |out| {
+        content_start = out.len();
+        out.extend_from_slice(RESULT_OPEN);
+        write_display_escaped(out, result);
+        out.extend_from_slice(RESULT_CLOSE);
+    });
+    // The text was displayed twice; should a Display ever print something
+    // else the second time, the header would lie: write it the slow way.
+    if out.len() - content_start != content_length {
+        out.truncate(start);
+        json_response_general(out, result);
+    }
+}
+
+/// The general path: serde writes `{"result": TEXT}`, then the header.
+pub(crate) fn json_response_general(out: &mut Vec<u8>, result: &ResultText<'_>) {
+    let header = Header::new(TEXT_JSON, "utf-8", 0);
+    let _ = encode_json_frame_general(out, &header, &ResultContent(result));
 }

@@ -2,8 +2,8 @@
 //!
 //! `proto::layout` scans the Python programs' exact JSON layout by hand and
 //! leaves everything else to serde_json. These tests feed both paths the
-//! same bytes and demand the same answer: the same header, request or
-//! error. The inputs are the layout itself
+//! same bytes and demand the same answer: the same header, request or error,
+//! and, for the writers, the same bytes. The inputs are the layout itself
 //! and near misses of it (other key orders, separators and spellings, extra
 //! or repeated keys, escapes, odd numbers, then random byte flips,
 //! insertions and deletions), since a near miss is where a fast path that
@@ -20,8 +20,11 @@ use std::borrow::Cow;
 use proptest::prelude::*;
 use proptest::sample::select;
 use proptest::strategy::ValueTree;
-use proto::layout::{header_fast, header_general, process_request_general, search_content_fast};
-use proto::{encode_frame, process_request, Error, Frame, Header};
+use proto::layout::{
+    encode_frame_general, header_fast, header_general, process_request_general, result_frame_fast,
+    result_frame_general, search_content_fast,
+};
+use proto::{encode_frame, process_request, Error, Frame, Header, ResultText, Value};
 
 /// A JSON string as serde_json (and so Python) writes it.
 fn json_string(text: &str) -> String {
@@ -309,6 +312,15 @@ fn plain(text: &str) -> bool {
     !text.bytes().any(|b| b == b'"' || b == b'\\' || b < 0x20)
 }
 
+/// The two encoders, each appending after the same prefix.
+fn both_encoders(prefix: &[u8], header: &Header<'_>, content: &[u8]) -> [(Vec<u8>, bool); 2] {
+    let mut fast = prefix.to_vec();
+    let fast_ok = encode_frame(&mut fast, header, content).is_ok();
+    let mut general = prefix.to_vec();
+    let general_ok = encode_frame_general(&mut general, header, content).is_ok();
+    [(fast, fast_ok), (general, general_ok)]
+}
+
 proptest! {
     #[test]
     fn header_paths_agree(json in header_doc()) {
@@ -374,6 +386,95 @@ proptest! {
         prop_assert_eq!(process_request(&frame), process_request_general(&frame));
     }
 
+    #[test]
+    fn header_writers_agree(
+        prefix in prop::collection::vec(any::<u8>(), 0..4),
+        byteorder in text(),
+        content_type in text(),
+        content_encoding in text(),
+        content_length in prop_oneof![0usize..300, 0usize..200_000],
+    ) {
+        let header = Header {
+            byteorder: byteorder.into(),
+            content_type: content_type.into(),
+            content_encoding: content_encoding.into(),
+            content_length: 0,
+            extra: Vec::new(),
+        };
+        let content = vec![0x5a; content_length];
+        let [fast, general] = both_encoders(&prefix, &header, &content);
+        prop_assert!(fast == general, "the writers differ for {:?}", header);
+        prop_assert!(fast.1);
+    }
+
+    #[test]
+    fn result_writers_agree(
+        prefix in prop::collection::vec(any::<u8>(), 0..4),
+        text in text(),
+        which in 0usize..5,
+    ) {
+        let invalid = Error::InvalidAction { action: text.clone() };
+        let not_json = Error::ContentNotJson { reason: text.clone() };
+        let result = match which {
+            0 => ResultText::NoMatch(&text),
+            1 => ResultText::Error(&invalid),
+            2 => ResultText::Error(&not_json),
+            _ => proto::search(&text),
+        };
+        let mut fast = prefix.clone();
+        result_frame_fast(&mut fast, &result);
+        let mut general = prefix;
+        result_frame_general(&mut general, &result);
+        prop_assert_eq!(fast, general);
+    }
+}
+
+#[test]
+fn every_table_entry_and_error_is_written_alike() {
+    let errors = [
+        Error::ContentEncodingNotUtf8 {
+            encoding: "latin-1".into(),
+        },
+        Error::ContentNotObject { found: "an array" },
+        Error::MissingContentKey { key: "value" },
+        Error::ContentValueNotString {
+            key: "action",
+            found: "null",
+        },
+        Error::InvalidAction {
+            action: "fi\"nd\\\u{1}".into(),
+        },
+    ];
+    let mut results: Vec<ResultText<'_>> = proto::SEARCH_TABLE
+        .iter()
+        .map(|(_, text)| ResultText::Found(text))
+        .collect();
+    results.extend(errors.iter().map(ResultText::Error));
+    for result in &results {
+        let mut fast = Vec::new();
+        result_frame_fast(&mut fast, result);
+        let mut general = Vec::new();
+        result_frame_general(&mut general, result);
+        assert_eq!(fast, general, "{result}");
+    }
+}
+
+#[test]
+fn headers_with_extra_keys_or_too_long_agree_too() {
+    let mut header = Header::new("binary/x", "binary", 0);
+    header
+        .extra
+        .push(("content-length".into(), Value::String("lie".into())));
+    header.extra.push(("x".into(), Value::Null));
+    let [fast, general] = both_encoders(b"", &header, b"abc");
+    assert_eq!(fast, general);
+    assert!(fast.1);
+
+    // Too long for a proto-header: both refuse and leave the buffer alone.
+    let long = Header::new("x".repeat(70_000), "binary", 0);
+    let [fast, general] = both_encoders(b"kept", &long, b"abc");
+    assert_eq!(fast, (b"kept".to_vec(), false));
+    assert_eq!(general, (b"kept".to_vec(), false));
 }
 
 #[test]
