@@ -35,9 +35,9 @@
 //! aren't UTF-8) is simply not the layout, so every error and every odd but
 //! valid input stays the general path's business. The paths can then only
 //! disagree on inputs the fast path accepts, and there it must find what the
-//! general path finds: the differential tests (`tests/paths.rs`) feed
-//! both the same bytes and compare, using the functions below, which run
-//! each path on its own.
+//! general path finds: the differential tests (`tests/paths.rs`) and the
+//! fuzz target `header_paths` feed both the same bytes and compare, using
+//! the functions below, which run each path on its own.
 //!
 //! Writing is the mirror image. A header with no extra keys (every header
 //! the server writes) is written straight into the output buffer, its
