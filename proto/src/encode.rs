@@ -8,9 +8,11 @@
 
 use serde::ser::{Serialize, SerializeMap, Serializer};
 
-use crate::header::{Header, BYTEORDER, CONTENT_ENCODING, CONTENT_LENGTH, CONTENT_TYPE};
-use crate::layout::{write_key, write_string, write_uint};
-use crate::pyjson::{write_python_json, ITEM_SEPARATOR};
+use crate::header::{
+    Header, BYTEORDER, CONTENT_ENCODING, CONTENT_LENGTH, CONTENT_TYPE, PYTHON_LAYOUT,
+};
+use crate::layout::{write_escaped, write_uint};
+use crate::pyjson::write_python_json;
 use crate::Error;
 
 /// Appends one frame to `out`: the proto-header, the JSON header in the
@@ -146,23 +148,20 @@ fn write_header(out: &mut Vec<u8>, header: &Header<'_>, content_length: usize) {
     }
 }
 
-/// The fast path: the four keys written byte by byte in the Python layout,
-/// the strings escaped as serde_json would escape them.
+/// The fast path: the header written in the [`PYTHON_LAYOUT`], piece by
+/// piece, the strings escaped as serde_json would escape them.
 fn write_header_fast(out: &mut Vec<u8>, header: &Header<'_>, content_length: usize) {
-    out.push(b'{');
-    write_key(out, BYTEORDER);
-    write_string(out, &header.byteorder);
-    out.extend_from_slice(ITEM_SEPARATOR);
-    write_key(out, CONTENT_TYPE);
-    write_string(out, &header.content_type);
-    out.extend_from_slice(ITEM_SEPARATOR);
-    write_key(out, CONTENT_ENCODING);
-    write_string(out, &header.content_encoding);
-    out.extend_from_slice(ITEM_SEPARATOR);
-    write_key(out, CONTENT_LENGTH);
+    let [open, after_byteorder, after_type, after_encoding, close] = PYTHON_LAYOUT;
+    out.extend_from_slice(open.as_bytes());
+    write_escaped(out, &header.byteorder);
+    out.extend_from_slice(after_byteorder.as_bytes());
+    write_escaped(out, &header.content_type);
+    out.extend_from_slice(after_type.as_bytes());
+    write_escaped(out, &header.content_encoding);
+    out.extend_from_slice(after_encoding.as_bytes());
     // usize is at most 64 bits on every target Rust supports.
     write_uint(out, content_length as u64);
-    out.push(b'}');
+    out.extend_from_slice(close.as_bytes());
 }
 
 /// The general path: the header, extra keys and all, through serde.

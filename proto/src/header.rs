@@ -10,7 +10,6 @@ use serde::de::MapAccess;
 
 use crate::fields::{parse_object, Field, Invalid, Shape, TakeFields};
 use crate::layout::Scanner;
-use crate::pyjson::ITEM_SEPARATOR;
 use crate::value::{self, Value};
 use crate::Error;
 
@@ -123,25 +122,32 @@ pub(crate) fn check_utf8_encoding(header: &Header<'_>) -> Result<(), Error> {
     }
 }
 
-/// The fast path: the four keys in the order, and with the separators, that
-/// `json.dumps` writes the programs' header dict; strings without escapes,
-/// `content-length` a plain integer. `None` for anything else, even valid
-/// JSON: the general path then reads it.
+/// The JSON header as `json.dumps` lays out the programs' header dict, cut
+/// around its four values (three strings, then the length): what the fast
+/// paths match and write byte for byte (see [`crate::layout`]).
+pub(crate) const PYTHON_LAYOUT: [&str; 5] = [
+    "{\"byteorder\": \"",
+    "\", \"content-type\": \"",
+    "\", \"content-encoding\": \"",
+    "\", \"content-length\": ",
+    "}",
+];
+
+/// The fast path: the header in exactly the [`PYTHON_LAYOUT`], strings
+/// without escapes, `content-length` plain digits. `None` for anything
+/// else, even valid JSON: the general path then reads it.
 pub(crate) fn scan_python_layout(json: &[u8]) -> Option<RawHeader<'_>> {
-    let mut scan = Scanner::new(json);
-    scan.literal(b"{")?;
-    scan.key(BYTEORDER)?;
-    let byteorder = scan.plain_string()?;
-    scan.literal(ITEM_SEPARATOR)?;
-    scan.key(CONTENT_TYPE)?;
-    let content_type = scan.plain_string()?;
-    scan.literal(ITEM_SEPARATOR)?;
-    scan.key(CONTENT_ENCODING)?;
-    let content_encoding = scan.plain_string()?;
-    scan.literal(ITEM_SEPARATOR)?;
-    scan.key(CONTENT_LENGTH)?;
+    let [open, after_byteorder, after_type, after_encoding, close] = PYTHON_LAYOUT;
+    let mut scan = Scanner::new(json)?;
+    scan.literal(open)?;
+    let byteorder = scan.plain_chars()?;
+    scan.literal(after_byteorder)?;
+    let content_type = scan.plain_chars()?;
+    scan.literal(after_type)?;
+    let content_encoding = scan.plain_chars()?;
+    scan.literal(after_encoding)?;
     let content_length = scan.uint()?;
-    scan.literal(b"}")?;
+    scan.literal(close)?;
     scan.end()?;
     // The same record the general path fills, so the same checks judge it.
     let text = |s| Some(Field::Str(Cow::Borrowed(s)));

@@ -23,7 +23,10 @@
 //! layout, byte for byte: the keys and separators are compared as literal
 //! bytes, a string is taken up to its closing quote and borrowed, and the
 //! `content-length` digits are summed as they are read. No tokenizer, no
-//! visitor, no state machine: a few comparisons per field.
+//! visitor, no state machine: a few comparisons per field. Each layout is
+//! written down once, as the fixed pieces between its values (the header's
+//! in `header.rs`, the request's and the response's in `service.rs`), and
+//! the fast reader and the fast writer both work from those pieces.
 //!
 //! What keeps this honest is one rule: **a fast path never judges and never
 //! fails.** It either recognises the whole input as the exact layout and
@@ -52,7 +55,6 @@ use std::fmt;
 use crate::decode::Frame;
 use crate::encode;
 use crate::header::Header;
-use crate::pyjson::KEY_SEPARATOR;
 use crate::service::{self, Request, ResultText};
 use crate::Error;
 
@@ -106,39 +108,42 @@ pub fn result_frame_general(out: &mut Vec<u8>, result: &ResultText<'_>) {
 /// Reads a document in the exact layout, front to back. Each step returns
 /// `None` at the first byte that isn't the layout; the caller gives up with
 /// `?`, which is how every step of a fast path can decline.
+///
+/// The input is checked for UTF-8 once, whole, when the scanner is made;
+/// after that a string is a slice of it, with nothing left to check.
 pub(crate) struct Scanner<'a> {
-    rest: &'a [u8],
+    rest: &'a str,
 }
 
 impl<'a> Scanner<'a> {
-    pub(crate) fn new(input: &'a [u8]) -> Self {
-        Scanner { rest: input }
+    /// A scanner over `input`, if it is UTF-8 (if not, the general path
+    /// says where it isn't).
+    pub(crate) fn new(input: &'a [u8]) -> Option<Self> {
+        let rest = std::str::from_utf8(input).ok()?;
+        Some(Scanner { rest })
     }
 
-    /// Exactly these bytes.
-    pub(crate) fn literal(&mut self, expected: &[u8]) -> Option<()> {
+    /// Exactly this text: a piece of the layout between two values.
+    pub(crate) fn literal(&mut self, expected: &str) -> Option<()> {
         self.rest = self.rest.strip_prefix(expected)?;
         Some(())
     }
 
-    /// `"key": ` for a key that needs no escapes (all of the protocol's).
-    pub(crate) fn key(&mut self, key: &str) -> Option<()> {
-        self.literal(b"\"")?;
-        self.literal(key.as_bytes())?;
-        self.literal(b"\"")?;
-        self.literal(KEY_SEPARATOR)
-    }
-
-    /// A string without escapes, borrowed. A backslash declines (unescaping
-    /// is the general path's job), and so does a raw control character or
-    /// invalid UTF-8, which JSON forbids: the general path reports them.
-    pub(crate) fn plain_string(&mut self) -> Option<&'a str> {
-        self.literal(b"\"")?;
-        let end = self.rest.iter().position(|&b| needs_escape(b))?;
+    /// A string's characters up to its closing quote (not consumed: the
+    /// layout's next piece starts with it), borrowed. A backslash declines,
+    /// since unescaping is the general path's job, and so does a raw
+    /// control character, which JSON forbids and the general path reports.
+    pub(crate) fn plain_chars(&mut self) -> Option<&'a str> {
+        // The first byte that can't stand raw in a string must be the
+        // closing quote. (A byte loop: the layout's strings are too short
+        // for memchr's setup to pay.)
+        let end = self.rest.bytes().position(needs_escape)?;
         let (text, rest) = self.rest.split_at_checked(end)?;
+        if !rest.starts_with('"') {
+            return None;
+        }
         self.rest = rest;
-        self.literal(b"\"")?;
-        std::str::from_utf8(text).ok()
+        Some(text)
     }
 
     /// A non-negative integer as `json.dumps` writes one: `0`, or digits
@@ -148,15 +153,15 @@ impl<'a> Scanner<'a> {
     pub(crate) fn uint(&mut self) -> Option<u64> {
         let len = self
             .rest
-            .iter()
+            .bytes()
             .position(|b| !b.is_ascii_digit())
             .unwrap_or(self.rest.len());
         let (digits, rest) = self.rest.split_at_checked(len)?;
-        if digits.is_empty() || (digits.len() > 1 && digits.starts_with(b"0")) {
+        if digits.is_empty() || (digits.len() > 1 && digits.starts_with('0')) {
             return None;
         }
         let mut n: u64 = 0;
-        for digit in digits {
+        for digit in digits.bytes() {
             // Past u64 serde_json reads a float: the general path's case.
             n = n.checked_mul(10)?.checked_add(u64::from(digit - b'0'))?;
         }
@@ -174,6 +179,12 @@ impl<'a> Scanner<'a> {
 /// control characters (serde_json's escape table, which is Python's).
 fn needs_escape(byte: u8) -> bool {
     byte == b'"' || byte == b'\\' || byte < 0x20
+}
+
+/// Whether `text` goes into a JSON string as it is. A fold rather than
+/// `any`: with no early exit the compiler checks 16 bytes at a time.
+fn is_plain(text: &str) -> bool {
+    !text.bytes().fold(false, |found, b| found | needs_escape(b))
 }
 
 /// Appends `byte` as it goes inside a JSON string: `\"`, `\\`, the five
@@ -211,6 +222,10 @@ fn escaped_width(byte: u8) -> usize {
 /// Appends `text`'s characters as they go inside a JSON string (without
 /// the quotes), escaped as serde_json escapes them.
 pub(crate) fn write_escaped(out: &mut Vec<u8>, text: &str) {
+    if is_plain(text) {
+        out.extend_from_slice(text.as_bytes());
+        return;
+    }
     let mut rest = text.as_bytes();
     // Plain runs are copied whole; only the bytes that need it are escaped.
     while let Some(at) = rest.iter().position(|&b| needs_escape(b)) {
@@ -226,22 +241,11 @@ pub(crate) fn write_escaped(out: &mut Vec<u8>, text: &str) {
 
 /// The length [`write_escaped`] would append for `text`.
 pub(crate) fn escaped_len(text: &str) -> usize {
-    text.bytes().map(escaped_width).sum()
-}
-
-/// Appends `"key": ` (the protocol's keys need no escapes).
-pub(crate) fn write_key(out: &mut Vec<u8>, key: &str) {
-    out.push(b'"');
-    out.extend_from_slice(key.as_bytes());
-    out.push(b'"');
-    out.extend_from_slice(KEY_SEPARATOR);
-}
-
-/// Appends `"text"`, escaped.
-pub(crate) fn write_string(out: &mut Vec<u8>, text: &str) {
-    out.push(b'"');
-    write_escaped(out, text);
-    out.push(b'"');
+    if is_plain(text) {
+        text.len()
+    } else {
+        text.bytes().map(escaped_width).sum()
+    }
 }
 
 /// Appends `n` in decimal, as serde_json and Python write an integer.
@@ -349,7 +353,7 @@ mod tests {
     #[test]
     fn integers_read_as_json_spells_them() {
         let read = |text: &[u8]| {
-            let mut scanner = Scanner::new(text);
+            let mut scanner = Scanner::new(text)?;
             scanner.uint().filter(|_| scanner.end().is_some())
         };
         assert_eq!(read(b"0"), Some(0));

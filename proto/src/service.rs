@@ -16,8 +16,9 @@ use crate::decode::Frame;
 use crate::encode::{encode_json_frame_general, encode_parts, encode_with};
 use crate::fields::{parse_object, Field, Shape, TakeFields};
 use crate::header::{check_utf8_encoding, Header, TEXT_JSON};
-use crate::layout::{display_escaped_len, write_display_escaped, Scanner};
-use crate::pyjson::ITEM_SEPARATOR;
+use crate::layout::{
+    display_escaped_len, escaped_len, write_display_escaped, write_escaped, Scanner,
+};
 use crate::Error;
 
 /// The `content-type` of the server's binary responses.
@@ -99,18 +100,21 @@ pub(crate) fn read_request<'a>(
     }
 }
 
-/// The fast path: `{"action": "...", "value": "..."}` exactly as
-/// `app-client.py`'s `json.dumps` writes it, strings without escapes.
-/// `None` for anything else, which the general path then reads.
+/// A search request's content as `app-client.py`'s `json.dumps` lays it
+/// out, cut around its two values.
+const REQUEST_LAYOUT: [&str; 3] = ["{\"action\": \"", "\", \"value\": \"", "\"}"];
+
+/// The fast path: `(action, value)` from content in exactly the
+/// [`REQUEST_LAYOUT`], strings without escapes. `None` for anything else,
+/// which the general path then reads.
 pub(crate) fn scan_python_layout(content: &[u8]) -> Option<(&str, &str)> {
-    let mut scan = Scanner::new(content);
-    scan.literal(b"{")?;
-    scan.key("action")?;
-    let action = scan.plain_string()?;
-    scan.literal(ITEM_SEPARATOR)?;
-    scan.key("value")?;
-    let value = scan.plain_string()?;
-    scan.literal(b"}")?;
+    let [open, after_action, close] = REQUEST_LAYOUT;
+    let mut scan = Scanner::new(content)?;
+    scan.literal(open)?;
+    let action = scan.plain_chars()?;
+    scan.literal(after_action)?;
+    let value = scan.plain_chars()?;
+    scan.literal(close)?;
     scan.end()?;
     Some((action, value))
 }
@@ -185,12 +189,18 @@ pub enum ResultText<'a> {
     Error(&'a Error),
 }
 
+/// The miss sentence around the query, in double quotes as in the tutorial
+/// version protocol.md follows.
+const NO_MATCH: [&str; 2] = ["No match for \"", "\"."];
+
 impl fmt::Display for ResultText<'_> {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         match self {
             ResultText::Found(text) => f.write_str(text),
-            // Double quotes, as in the tutorial version protocol.md follows.
-            ResultText::NoMatch(query) => write!(f, "No match for \"{query}\"."),
+            ResultText::NoMatch(query) => {
+                let [before, after] = NO_MATCH;
+                write!(f, "{before}{query}{after}")
+            }
             ResultText::Error(error) => write!(f, "Error: {error}."),
         }
     }
@@ -240,26 +250,57 @@ fn binary_response(out: &mut Vec<u8>, request: &[u8]) {
     let _ = encode_parts(out, &header, &[b"First 10 bytes of request: ", first10]);
 }
 
-/// `{"result": ` and `"}` around the escaped text.
-const RESULT_OPEN: &[u8] = b"{\"result\": \"";
-const RESULT_CLOSE: &[u8] = b"\"}";
+/// A response's content as `libserver.py`'s `json.dumps` lays it out, cut
+/// around the result text.
+const RESULT_LAYOUT: [&str; 2] = ["{\"result\": \"", "\"}"];
 
 /// The fast path: the result text measured first (escaped, but not written),
 /// so that the header, which states the content's length, can be written
 /// before the content and nothing has to be moved afterwards.
 pub(crate) fn json_response(out: &mut Vec<u8>, result: &ResultText<'_>) {
+    match *result {
+        ResultText::Found(text) => write_result(out, &[text]),
+        ResultText::NoMatch(query) => {
+            let [before, after] = NO_MATCH;
+            write_result(out, &[before, query, after]);
+        }
+        ResultText::Error(_) => write_displayed_result(out, result),
+    }
+}
+
+/// A result whose text is these pieces back to back, each escaped.
+fn write_result(out: &mut Vec<u8>, pieces: &[&str]) {
+    let [open, close] = RESULT_LAYOUT;
+    let text_length: usize = pieces.iter().map(|piece| escaped_len(piece)).sum();
+    let content_length = open.len() + text_length + close.len();
+    let header = Header::new(TEXT_JSON, "utf-8", 0);
+    // The response headers are four short fixed keys, far below the 65535
+    // bytes a proto-header can count, so encoding can't fail here.
+    let _ = encode_with(out, &header, content_length, |out| {
+        out.extend_from_slice(open.as_bytes());
+        for piece in pieces {
+            write_escaped(out, piece);
+        }
+        out.extend_from_slice(close.as_bytes());
+    });
+}
+
+/// A result whose text is formatted (an error's): displayed once to
+/// measure it and once to write it.
+fn write_displayed_result(out: &mut Vec<u8>, result: &ResultText<'_>) {
     let start = out.len();
-    let content_length = RESULT_OPEN.len() + display_escaped_len(result) + RESULT_CLOSE.len();
+    let [open, close] = RESULT_LAYOUT;
+    let content_length = open.len() + display_escaped_len(result) + close.len();
     let header = Header::new(TEXT_JSON, "utf-8", 0);
     let mut content_start = start;
     let _ = encode_with(out, &header, content_length, |out| {
         content_start = out.len();
-        out.extend_from_slice(RESULT_OPEN);
+        out.extend_from_slice(open.as_bytes());
         write_display_escaped(out, result);
-        out.extend_from_slice(RESULT_CLOSE);
+        out.extend_from_slice(close.as_bytes());
     });
-    // The text was displayed twice; should a Display ever print something
-    // else the second time, the header would lie: write it the slow way.
+    // Should a Display ever print something else the second time, the
+    // header would lie: write the answer the general way instead.
     if out.len() - content_start != content_length {
         out.truncate(start);
         json_response_general(out, result);
