@@ -1,6 +1,8 @@
 //! The server's hot path allocates nothing once its buffers have grown,
 //! on the fast paths of `proto::layout` and on the general paths alike.
 
+mod common;
+
 use std::alloc::{GlobalAlloc, Layout, System};
 use std::cell::Cell;
 
@@ -90,17 +92,6 @@ fn frames(mut stream: &[u8]) -> Vec<(&[u8], &[u8])> {
     out
 }
 
-/// A frame from a raw JSON header and content.
-fn raw_frame(header: &[u8], content: &[u8]) -> Vec<u8> {
-    let mut out = u16::try_from(header.len())
-        .expect("short")
-        .to_be_bytes()
-        .to_vec();
-    out.extend_from_slice(header);
-    out.extend_from_slice(content);
-    out
-}
-
 #[test]
 fn the_general_paths_allocate_nothing_either() {
     // Valid JSON in another layout: keys reordered, compact separators,
@@ -112,7 +103,7 @@ fn the_general_paths_allocate_nothing_either() {
     );
     assert!(header_fast(header.as_bytes()).is_none());
     assert!(search_content_fast(content).is_none());
-    let stream = raw_frame(header.as_bytes(), content);
+    let stream = common::frame(header.as_bytes(), content);
     let mut decoder = Decoder::new();
     let mut out = Vec::new();
     serve(&mut decoder, &stream, &mut out);

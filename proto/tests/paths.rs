@@ -241,53 +241,21 @@ fn mutate(mut bytes: Vec<u8>, mutation: &Mutation) -> Vec<u8> {
     bytes
 }
 
-/// A header document: the Python layout, or a near miss of it.
-fn header_doc() -> impl Strategy<Value = Vec<u8>> {
-    (
-        string_value(),
-        string_value(),
-        string_value(),
-        length_value(),
-        shuffle(4),
-        separators(),
-        mutation(),
-    )
-        .prop_map(
-            |(byteorder, ctype, cenc, length, shuffle, seps, mutation)| {
-                let mut entries = vec![
-                    (json_string("byteorder"), byteorder),
-                    (json_string("content-type"), ctype),
-                    (json_string("content-encoding"), cenc),
-                    (json_string("content-length"), length),
-                ];
-                apply(&mut entries, shuffle);
-                let [open, colon, comma, close] = seps;
-                let doc = Doc {
-                    entries,
-                    open,
-                    colon,
-                    comma,
-                    close,
-                };
-                mutate(doc.render(), &mutation)
-            },
-        )
-}
-
-/// A search request's content: the Python layout, or a near miss of it.
-fn request_doc() -> impl Strategy<Value = Vec<u8>> {
-    let action = prop_oneof![
-        4 => Just(json_string("search")),
-        1 => string_value(),
-    ];
-    (action, string_value(), shuffle(2), separators(), mutation()).prop_map(
-        |(action, value, shuffle, seps, mutation)| {
-            let mut entries = vec![
-                (json_string("action"), action),
-                (json_string("value"), value),
-            ];
+/// An object with these keys, in this order, and values from `values`:
+/// laid out as Python lays it out, or disturbed by a [`Shuffle`], other
+/// separators and a [`Mutation`].
+fn document(
+    keys: &'static [&'static str],
+    values: impl Strategy<Value = Vec<String>>,
+) -> impl Strategy<Value = Vec<u8>> {
+    (values, shuffle(keys.len()), separators(), mutation()).prop_map(
+        move |(values, shuffle, [open, colon, comma, close], mutation)| {
+            let mut entries = keys
+                .iter()
+                .map(|key| json_string(key))
+                .zip(values)
+                .collect();
             apply(&mut entries, shuffle);
-            let [open, colon, comma, close] = seps;
             let doc = Doc {
                 entries,
                 open,
@@ -298,6 +266,36 @@ fn request_doc() -> impl Strategy<Value = Vec<u8>> {
             mutate(doc.render(), &mutation)
         },
     )
+}
+
+/// A header document: the Python layout, or a near miss of it.
+fn header_doc() -> impl Strategy<Value = Vec<u8>> {
+    let values = (
+        string_value(),
+        string_value(),
+        string_value(),
+        length_value(),
+    )
+        .prop_map(|(byteorder, ctype, cenc, length)| vec![byteorder, ctype, cenc, length]);
+    document(
+        &[
+            "byteorder",
+            "content-type",
+            "content-encoding",
+            "content-length",
+        ],
+        values,
+    )
+}
+
+/// A search request's content: the Python layout, or a near miss of it.
+fn request_doc() -> impl Strategy<Value = Vec<u8>> {
+    let action = prop_oneof![
+        4 => Just(json_string("search")),
+        1 => string_value(),
+    ];
+    let values = (action, string_value()).prop_map(|(action, value)| vec![action, value]);
+    document(&["action", "value"], values)
 }
 
 fn json_request(content: &[u8]) -> Frame<'_> {
