@@ -9,6 +9,7 @@ use std::borrow::Cow;
 use serde::de::MapAccess;
 
 use crate::fields::{parse_object, Field, Invalid, Shape, TakeFields};
+use crate::layout::Scanner;
 use crate::value::{self, Value};
 use crate::Error;
 
@@ -71,7 +72,19 @@ impl<'a> Header<'a> {
     /// Parses and checks a JSON header (the bytes between the proto-header
     /// and the content). The content-length limit is the decoder's business,
     /// not checked here.
+    ///
+    /// A header in the Python programs' exact layout is scanned directly;
+    /// any other goes through serde_json. Both give the same answer (see
+    /// [`crate::layout`] for why there are two paths).
     pub fn parse(json: &'a [u8]) -> Result<Self, Error> {
+        match scan_python_layout(json) {
+            Some(raw) => raw.check(),
+            None => Self::parse_general(json),
+        }
+    }
+
+    /// The general path: any JSON, through serde_json.
+    pub(crate) fn parse_general(json: &'a [u8]) -> Result<Self, Error> {
         let mut raw = RawHeader::default();
         match parse_object(json, &mut raw) {
             Err(Invalid::NotUtf8(valid_up_to)) => Err(Error::HeaderNotUtf8 { valid_up_to }),
@@ -109,9 +122,47 @@ pub(crate) fn check_utf8_encoding(header: &Header<'_>) -> Result<(), Error> {
     }
 }
 
+/// The JSON header as `json.dumps` lays out the programs' header dict, cut
+/// around its four values (three strings, then the length): what the fast
+/// paths match and write byte for byte (see [`crate::layout`]).
+pub(crate) const PYTHON_LAYOUT: [&str; 5] = [
+    "{\"byteorder\": \"",
+    "\", \"content-type\": \"",
+    "\", \"content-encoding\": \"",
+    "\", \"content-length\": ",
+    "}",
+];
+
+/// The fast path: the header in exactly the [`PYTHON_LAYOUT`], strings
+/// without escapes, `content-length` plain digits. `None` for anything
+/// else, even valid JSON: the general path then reads it.
+pub(crate) fn scan_python_layout(json: &[u8]) -> Option<RawHeader<'_>> {
+    let [open, after_byteorder, after_type, after_encoding, close] = PYTHON_LAYOUT;
+    let mut scan = Scanner::new(json)?;
+    scan.literal(open)?;
+    let byteorder = scan.plain_chars()?;
+    scan.literal(after_byteorder)?;
+    let content_type = scan.plain_chars()?;
+    scan.literal(after_type)?;
+    let content_encoding = scan.plain_chars()?;
+    scan.literal(after_encoding)?;
+    let content_length = scan.uint()?;
+    scan.literal(close)?;
+    scan.end()?;
+    // The same record the general path fills, so the same checks judge it.
+    let text = |s| Some(Field::Str(Cow::Borrowed(s)));
+    Some(RawHeader {
+        byteorder: text(byteorder),
+        content_type: text(content_type),
+        content_encoding: text(content_encoding),
+        content_length: Some(Field::UInt(content_length)),
+        extra: None,
+    })
+}
+
 /// The header's keys as found, before any judgement.
 #[derive(Default)]
-struct RawHeader<'a> {
+pub(crate) struct RawHeader<'a> {
     byteorder: Option<Field<'a>>,
     content_type: Option<Field<'a>>,
     content_encoding: Option<Field<'a>>,
@@ -148,7 +199,7 @@ impl<'a> RawHeader<'a> {
     /// The checks of the tutorial's `process_jsonheader`, in its order
     /// (presence of byteorder, content-length, content-type,
     /// content-encoding), then the types protocol.md requires.
-    fn check(self) -> Result<Header<'a>, Error> {
+    pub(crate) fn check(self) -> Result<Header<'a>, Error> {
         let byteorder = required(self.byteorder, BYTEORDER)?;
         let content_length = required(self.content_length, CONTENT_LENGTH)?;
         let content_type = required(self.content_type, CONTENT_TYPE)?;

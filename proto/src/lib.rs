@@ -46,6 +46,11 @@
 //! # Ok::<(), proto::Error>(())
 //! ```
 //!
+//! Every header and search request the Python programs send is in one
+//! exact JSON layout, and the codec reads and writes that layout by hand,
+//! falling back to serde_json for anything else: [`layout`] explains the two
+//! paths and why they can't disagree.
+//!
 //! Bad input comes in two classes ([`ErrorClass`]): broken framing, where
 //! the connection must close, and unusable content, which the service
 //! answers with `{"result": "Error: ..."}`.
@@ -64,6 +69,7 @@ mod encode;
 mod error;
 mod fields;
 mod header;
+pub mod layout;
 mod pyjson;
 mod repr;
 mod service;

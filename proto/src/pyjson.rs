@@ -21,6 +21,12 @@ use serde_json::ser::Formatter;
 #[derive(Debug, Clone, Copy, Default)]
 pub struct PythonFormatter;
 
+/// Python's separator between a key and its value.
+pub(crate) const KEY_SEPARATOR: &[u8] = b": ";
+
+/// Python's separator between the items of an array or an object.
+pub(crate) const ITEM_SEPARATOR: &[u8] = b", ";
+
 impl Formatter for PythonFormatter {
     fn begin_array_value<W: ?Sized + io::Write>(
         &mut self,
@@ -39,7 +45,7 @@ impl Formatter for PythonFormatter {
     }
 
     fn begin_object_value<W: ?Sized + io::Write>(&mut self, w: &mut W) -> io::Result<()> {
-        w.write_all(b": ")
+        w.write_all(KEY_SEPARATOR)
     }
 
     fn write_f64<W: ?Sized + io::Write>(&mut self, w: &mut W, value: f64) -> io::Result<()> {
@@ -51,12 +57,11 @@ impl Formatter for PythonFormatter {
     }
 }
 
-/// Python's `", "` between the items of an array or an object.
 fn write_item_separator<W: ?Sized + io::Write>(w: &mut W, first: bool) -> io::Result<()> {
     if first {
         Ok(())
     } else {
-        w.write_all(b", ")
+        w.write_all(ITEM_SEPARATOR)
     }
 }
 

@@ -13,9 +13,12 @@ use serde::de::MapAccess;
 use serde::ser::{Serialize, SerializeMap, Serializer};
 
 use crate::decode::Frame;
-use crate::encode::{encode_json_frame, encode_parts};
+use crate::encode::{encode_json_frame_general, encode_parts, encode_with};
 use crate::fields::{parse_object, Field, Shape, TakeFields};
 use crate::header::{check_utf8_encoding, Header, TEXT_JSON};
+use crate::layout::{
+    display_escaped_len, escaped_len, write_display_escaped, write_escaped, Scanner,
+};
 use crate::Error;
 
 /// The `content-type` of the server's binary responses.
@@ -57,6 +60,22 @@ pub enum Request<'a> {
 /// error, answered rather than fatal. Strings are borrowed from the frame
 /// unless they hold escapes.
 pub fn process_request<'a>(request: &Frame<'a>) -> Result<Request<'a>, Error> {
+    read_request(request, ContentPath::Fast)
+}
+
+/// Whether a request's content may take the fast path (see [`crate::layout`]).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub(crate) enum ContentPath {
+    /// The Python layout scanned directly, anything else through serde.
+    Fast,
+    /// Everything through serde.
+    General,
+}
+
+pub(crate) fn read_request<'a>(
+    request: &Frame<'a>,
+    path: ContentPath,
+) -> Result<Request<'a>, Error> {
     let header = &request.header;
     if !header.is_json() {
         return Ok(Request::Binary {
@@ -65,30 +84,60 @@ pub fn process_request<'a>(request: &Frame<'a>) -> Result<Request<'a>, Error> {
         });
     }
     check_utf8_encoding(header)?;
+    if path == ContentPath::Fast {
+        if let Some((action, value)) = scan_python_layout(request.content) {
+            let text = |s| Some(Field::Str(Cow::Borrowed(s)));
+            return judge(text(action), text(value));
+        }
+    }
     let mut fields = RequestFields::default();
     match parse_object(request.content, &mut fields) {
         Err(invalid) => Err(Error::ContentNotJson {
             reason: invalid.reason(),
         }),
         Ok(Shape::Not(found)) => Err(Error::ContentNotObject { found }),
-        Ok(Shape::Object) => match fields.action {
-            None => Err(Error::MissingContentKey { key: "action" }),
-            Some(Field::Str(action)) if action == "search" => match fields.value {
-                None => Err(Error::MissingContentKey { key: "value" }),
-                Some(Field::Str(query)) => Ok(Request::Search { query }),
-                Some(other) => Err(Error::ContentValueNotString {
-                    key: "value",
-                    found: other.kind(),
-                }),
-            },
-            Some(Field::Str(action)) => Err(Error::InvalidAction {
-                action: action.into_owned(),
-            }),
+        Ok(Shape::Object) => judge(fields.action, fields.value),
+    }
+}
+
+/// A search request's content as `app-client.py`'s `json.dumps` lays it
+/// out, cut around its two values.
+const REQUEST_LAYOUT: [&str; 3] = ["{\"action\": \"", "\", \"value\": \"", "\"}"];
+
+/// The fast path: `(action, value)` from content in exactly the
+/// [`REQUEST_LAYOUT`], strings without escapes. `None` for anything else,
+/// which the general path then reads.
+pub(crate) fn scan_python_layout(content: &[u8]) -> Option<(&str, &str)> {
+    let [open, after_action, close] = REQUEST_LAYOUT;
+    let mut scan = Scanner::new(content)?;
+    scan.literal(open)?;
+    let action = scan.plain_chars()?;
+    scan.literal(after_action)?;
+    let value = scan.plain_chars()?;
+    scan.literal(close)?;
+    scan.end()?;
+    Some((action, value))
+}
+
+/// What the request's two fields ask for, however they were read.
+fn judge<'a>(action: Option<Field<'a>>, value: Option<Field<'a>>) -> Result<Request<'a>, Error> {
+    match action {
+        None => Err(Error::MissingContentKey { key: "action" }),
+        Some(Field::Str(action)) if action == "search" => match value {
+            None => Err(Error::MissingContentKey { key: "value" }),
+            Some(Field::Str(query)) => Ok(Request::Search { query }),
             Some(other) => Err(Error::ContentValueNotString {
-                key: "action",
+                key: "value",
                 found: other.kind(),
             }),
         },
+        Some(Field::Str(action)) => Err(Error::InvalidAction {
+            action: action.into_owned(),
+        }),
+        Some(other) => Err(Error::ContentValueNotString {
+            key: "action",
+            found: other.kind(),
+        }),
     }
 }
 
@@ -140,12 +189,18 @@ pub enum ResultText<'a> {
     Error(&'a Error),
 }
 
+/// The miss sentence around the query, in double quotes as in the tutorial
+/// version protocol.md follows.
+const NO_MATCH: [&str; 2] = ["No match for \"", "\"."];
+
 impl fmt::Display for ResultText<'_> {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         match self {
             ResultText::Found(text) => f.write_str(text),
-            // Double quotes, as in the tutorial version protocol.md follows.
-            ResultText::NoMatch(query) => write!(f, "No match for \"{query}\"."),
+            ResultText::NoMatch(query) => {
+                let [before, after] = NO_MATCH;
+                write!(f, "{before}{query}{after}")
+            }
             ResultText::Error(error) => write!(f, "Error: {error}."),
         }
     }
@@ -153,9 +208,9 @@ impl fmt::Display for ResultText<'_> {
 
 /// `{"result": TEXT}`, the text streamed into the JSON string as it is
 /// formatted.
-struct ResultContent<'a>(ResultText<'a>);
+struct ResultContent<'r, 'a>(&'r ResultText<'a>);
 
-impl Serialize for ResultContent<'_> {
+impl Serialize for ResultContent<'_, '_> {
     fn serialize<S: Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
         struct Lazy<'b, 'a>(&'b ResultText<'a>);
         impl Serialize for Lazy<'_, '_> {
@@ -164,7 +219,7 @@ impl Serialize for ResultContent<'_> {
             }
         }
         let mut map = serializer.serialize_map(Some(1))?;
-        map.serialize_entry("result", &Lazy(&self.0))?;
+        map.serialize_entry("result", &Lazy(self.0))?;
         map.end()
     }
 }
@@ -180,22 +235,80 @@ impl Serialize for ResultContent<'_> {
 /// - any other content-type: `binary/custom-server-binary-type` content
 ///   `First 10 bytes of request: ` and the request's first 10 bytes.
 pub fn create_response(request: &Frame<'_>, out: &mut Vec<u8>) {
-    // The response headers are four short fixed keys, far below the 65535
-    // bytes a proto-header can count, so encoding can't fail here.
-    let _ = match process_request(request) {
-        Ok(Request::Search { query }) => json_response(out, search(&query)),
-        Err(error) => json_response(out, ResultText::Error(&error)),
+    match process_request(request) {
+        Ok(Request::Search { query }) => json_response(out, &search(&query)),
+        Err(error) => json_response(out, &ResultText::Error(&error)),
         Ok(Request::Binary { content, .. }) => binary_response(out, content),
-    };
+    }
 }
 
-fn binary_response(out: &mut Vec<u8>, request: &[u8]) -> Result<(), Error> {
+fn binary_response(out: &mut Vec<u8>, request: &[u8]) {
     let first10 = request.get(..10).unwrap_or(request);
     let header = Header::new(SERVER_BINARY_TYPE, "binary", 0);
-    encode_parts(out, &header, &[b"First 10 bytes of request: ", first10])
+    // The response headers are four short fixed keys, far below the 65535
+    // bytes a proto-header can count, so encoding can't fail here.
+    let _ = encode_parts(out, &header, &[b"First 10 bytes of request: ", first10]);
 }
 
-fn json_response(out: &mut Vec<u8>, result: ResultText<'_>) -> Result<(), Error> {
+/// A response's content as `libserver.py`'s `json.dumps` lays it out, cut
+/// around the result text.
+const RESULT_LAYOUT: [&str; 2] = ["{\"result\": \"", "\"}"];
+
+/// The fast path: the result text measured first (escaped, but not written),
+/// so that the header, which states the content's length, can be written
+/// before the content and nothing has to be moved afterwards.
+pub(crate) fn json_response(out: &mut Vec<u8>, result: &ResultText<'_>) {
+    match *result {
+        ResultText::Found(text) => write_result(out, &[text]),
+        ResultText::NoMatch(query) => {
+            let [before, after] = NO_MATCH;
+            write_result(out, &[before, query, after]);
+        }
+        ResultText::Error(_) => write_displayed_result(out, result),
+    }
+}
+
+/// A result whose text is these pieces back to back, each escaped.
+fn write_result(out: &mut Vec<u8>, pieces: &[&str]) {
+    let [open, close] = RESULT_LAYOUT;
+    let text_length: usize = pieces.iter().map(|piece| escaped_len(piece)).sum();
+    let content_length = open.len() + text_length + close.len();
     let header = Header::new(TEXT_JSON, "utf-8", 0);
-    encode_json_frame(out, &header, &ResultContent(result))
+    // The response headers are four short fixed keys, far below the 65535
+    // bytes a proto-header can count, so encoding can't fail here.
+    let _ = encode_with(out, &header, content_length, |out| {
+        out.extend_from_slice(open.as_bytes());
+        for piece in pieces {
+            write_escaped(out, piece);
+        }
+        out.extend_from_slice(close.as_bytes());
+    });
+}
+
+/// A result whose text is formatted (an error's): displayed once to
+/// measure it and once to write it.
+fn write_displayed_result(out: &mut Vec<u8>, result: &ResultText<'_>) {
+    let start = out.len();
+    let [open, close] = RESULT_LAYOUT;
+    let content_length = open.len() + display_escaped_len(result) + close.len();
+    let header = Header::new(TEXT_JSON, "utf-8", 0);
+    let mut content_start = start;
+    let _ = encode_with(out, &header, content_length, |out| {
+        content_start = out.len();
+        out.extend_from_slice(open.as_bytes());
+        write_display_escaped(out, result);
+        out.extend_from_slice(close.as_bytes());
+    });
+    // Should a Display ever print something else the second time, the
+    // header would lie: write the answer the general way instead.
+    if out.len() - content_start != content_length {
+        out.truncate(start);
+        json_response_general(out, result);
+    }
+}
+
+/// The general path: serde writes `{"result": TEXT}`, then the header.
+pub(crate) fn json_response_general(out: &mut Vec<u8>, result: &ResultText<'_>) {
+    let header = Header::new(TEXT_JSON, "utf-8", 0);
+    let _ = encode_json_frame_general(out, &header, &ResultContent(result));
 }

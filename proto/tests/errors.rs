@@ -1,20 +1,12 @@
 //! One test per error variant, with the exact bytes that trigger it.
 
+mod common;
+
+use common::frame;
 use proto::{
     create_response, encode_frame, process_request, process_response, BufferedDecoder, Decoder,
     Error, ErrorClass, Frame, Header, Response, Status,
 };
-
-/// A frame from a raw JSON header and content.
-fn frame(header: &[u8], content: &[u8]) -> Vec<u8> {
-    let mut out = u16::try_from(header.len())
-        .expect("short")
-        .to_be_bytes()
-        .to_vec();
-    out.extend_from_slice(header);
-    out.extend_from_slice(content);
-    out
-}
 
 fn decode(bytes: &[u8]) -> Result<Status<'_>, Error> {
     Decoder::new().decode(bytes)

@@ -1,4 +1,4 @@
-//! Shared test helpers: the golden vectors.
+//! Shared test helpers: the golden vectors, and frames made by hand.
 #![allow(dead_code)]
 
 /// One line of `tests/data/app-protocol.jsonl`.
@@ -34,4 +34,16 @@ pub fn vectors() -> Vec<Vector> {
             }
         })
         .collect()
+}
+
+/// A frame from a raw JSON header and content, for headers no encoder
+/// would write.
+pub fn frame(header: &[u8], content: &[u8]) -> Vec<u8> {
+    let mut out = u16::try_from(header.len())
+        .expect("short")
+        .to_be_bytes()
+        .to_vec();
+    out.extend_from_slice(header);
+    out.extend_from_slice(content);
+    out
 }
