@@ -1,4 +1,4 @@
-//! The one error type, and the two classes of bad input of protocol.md.
+//! The one error type, and the two classes of bad input of docs/protocol.md.
 //!
 //! Each way a frame can be wrong is one variant, so that callers and tests
 //! match on what went wrong rather than on its wording, and its class tells

@@ -198,7 +198,7 @@ impl<'de> TakeFields<'de> for RawHeader<'de> {
 impl<'a> RawHeader<'a> {
     /// The checks of the tutorial's `process_jsonheader`, in its order
     /// (presence of byteorder, content-length, content-type,
-    /// content-encoding), then the types protocol.md requires.
+    /// content-encoding), then the types docs/protocol.md requires.
     pub(crate) fn check(self) -> Result<Header<'a>, Error> {
         let byteorder = required(self.byteorder, BYTEORDER)?;
         let content_length = required(self.content_length, CONTENT_LENGTH)?;

@@ -190,7 +190,7 @@ pub enum ResultText<'a> {
 }
 
 /// The miss sentence around the query, in double quotes as in the tutorial
-/// version protocol.md follows.
+/// version docs/protocol.md follows.
 const NO_MATCH: [&str; 2] = ["No match for \"", "\"."];
 
 impl fmt::Display for ResultText<'_> {
