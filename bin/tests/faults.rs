@@ -1,6 +1,6 @@
-//! Faults injected on real sockets: a peer whose receive window is tiny, so
-//! the server's writes stop part-way (EAGAIN) over and over; nothing may be
-//! lost or reordered. (Other faults live beside their subject: half-close
+//! Faults injected on real sockets: a peer whose receive window is small,
+//! so the server's writes stop part-way (EAGAIN) over and over; nothing may
+//! be lost or reordered. (Other faults live beside their subject: half-close
 //! in streams.rs, EMFILE in limits.rs, signals in signals.rs, resets and
 //! garbage in the soak.)
 
@@ -15,8 +15,12 @@ use std::time::Duration;
 use common::*;
 use nix::sys::socket::{self, setsockopt, sockopt, AddressFamily, SockFlag, SockType, SockaddrIn};
 
-/// A client socket whose receive buffer is as small as the kernel allows,
-/// set before connecting so the advertised window starts small.
+/// A client socket with a small receive buffer (16 KiB), set before
+/// connecting so the advertised window starts small. (Not the smallest the
+/// kernel allows: with a window below a couple of segments the receiver
+/// stops announcing the room its reads make, to avoid silly-window sends,
+/// and the sender falls back on zero-window probes whose interval doubles
+/// up to two minutes: the answers then take minutes to arrive.)
 fn tiny_window_client(port: u16) -> TcpStream {
     // Close-on-exec, so servers other tests spawn meanwhile do not inherit
     // it. Apple's socket() has no flag for it: there it is set just after.
@@ -32,7 +36,7 @@ fn tiny_window_client(port: u16) -> TcpStream {
         nix::fcntl::FcntlArg::F_SETFD(nix::fcntl::FdFlag::FD_CLOEXEC),
     )
     .expect("close-on-exec");
-    setsockopt(&fd, sockopt::RcvBuf, &1024).expect("SO_RCVBUF");
+    setsockopt(&fd, sockopt::RcvBuf, &(16 * 1024)).expect("SO_RCVBUF");
     let addr = SockaddrIn::new(127, 0, 0, 1, port);
     socket::connect(std::os::fd::AsRawFd::as_raw_fd(&fd), &addr).expect("connect");
     let sock = TcpStream::from(fd);
