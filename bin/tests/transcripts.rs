@@ -86,6 +86,18 @@ struct Scenario {
     ignore: fn(&str, usize, &[String]) -> bool,
 }
 
+/// The commonest run: the server (command 0), one client (command 1) to
+/// its end, the server's unregister line for that connection, then SIGINT.
+/// Returns what the client printed and what the server printed.
+fn one_client(run: &Run) -> (Vec<String>, Vec<String>) {
+    let mut server = run.server(run.commands[0]);
+    let client = run.client(run.commands[1], server.port);
+    server.wait_for("the connection's unregister line", |l| {
+        count(l, "unregister fd=") >= 1
+    });
+    (client, server.interrupt())
+}
+
 const fn scenario(
     name: &'static str,
     commands: &'static [&'static str],
@@ -116,13 +128,7 @@ static SCENARIOS: &[Scenario] = &[
     Scenario {
         variants: &[RECEIVED_IN_TWO],
         ..scenario("example-client", &[EXAMPLE_SERVER, MULTICONN], |run| {
-            let mut server = run.server(run.commands[0]);
-            let out = run.client(run.commands[1], server.port);
-            server.wait_for("the connection's unregister line", |l| {
-                count(l, "unregister fd=") >= 1
-            });
-            server.interrupt();
-            out
+            one_client(run).0
         })
     },
     Scenario {
@@ -148,14 +154,7 @@ static SCENARIOS: &[Scenario] = &[
         ..scenario(
             "example-server-trace",
             &[EXAMPLE_SERVER, MULTICONN],
-            |run| {
-                let mut server = run.server(run.commands[0]);
-                run.client(run.commands[1], server.port);
-                server.wait_for("the connection's unregister line", |l| {
-                    count(l, "unregister fd=") >= 1
-                });
-                server.interrupt()
-            },
+            |run| one_client(run).1,
         )
     },
     // 2: echo-server and the client, both traced.
@@ -176,14 +175,7 @@ static SCENARIOS: &[Scenario] = &[
         ..scenario(
             "echo-server-trace",
             &[ECHO_SERVER_TRACE, MULTICONN_TRACE],
-            |run| {
-                let mut server = run.server(run.commands[0]);
-                run.client(run.commands[1], server.port);
-                server.wait_for("the connection's unregister line", |l| {
-                    count(l, "unregister fd=") >= 1
-                });
-                server.interrupt()
-            },
+            |run| one_client(run).1,
         )
     },
     // 3: the client's half of that run.
@@ -319,13 +311,9 @@ static SCENARIOS: &[Scenario] = &[
         "echo-server-idle-timeout",
         &[ECHO_SERVER_IDLE, SILENT_CLIENT],
         |run| {
-            let mut server = run.server(run.commands[0]);
-            let client = run.client(run.commands[1], server.port);
+            let (client, server) = one_client(run);
             assert_eq!(client, ["b''"], "an orderly close");
-            server.wait_for("the connection's unregister line", |l| {
-                count(l, "unregister fd=") >= 1
-            });
-            server.interrupt()
+            server
         },
     ),
     Scenario {
